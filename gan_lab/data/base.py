@@ -1,0 +1,142 @@
+"""The one interface every gan_lab data set implements.
+
+A data module holds its whole data set as tensors in memory (all the embedded
+data sets are small), already scaled to the range the networks work in:
+images in [-1, 1] as ``(C, H, W)``, 2D points as ``(2,)``.  It splits them
+once, with a fixed seed, into train and validation parts, and it tells the
+rest of the framework what it knows about the data:
+
+* ``shape``: the shape of one sample, which networks are checked against
+  before training starts;
+* ``num_classes``: how many labelled classes (modes) exist, or ``None``;
+* ``real_samples(n, seed)``: a deterministic draw of real samples, the
+  reference the metric callbacks compare the generator against.
+
+Batches are ``(x, y)`` pairs, ``y`` being the class (or mixture component)
+of each sample.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Sequence
+
+import pytorch_lightning as pl
+import torch
+from torch import Tensor
+from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler, TensorDataset
+
+
+def check_positive(name: str, value: float) -> None:
+    """Raise a ValueError naming ``name`` unless ``value > 0``."""
+    if not value > 0:
+        raise ValueError(f"{name} must be positive, got {value!r}.")
+
+
+class TensorDataModule(pl.LightningDataModule, ABC):
+    """A data set kept in memory as ``(x, y)`` tensors, split with a fixed seed.
+
+    Subclasses implement :meth:`load`, which returns every sample of the data
+    set; this class splits, batches and serves them.  Batches are gathered with
+    one tensor index per batch (no per-sample Python collation), which keeps the
+    data path far cheaper than the networks even for 2D points.
+    """
+
+    #: The shape of one sample, e.g. ``(2,)`` or ``(1, 8, 8)``. Set by subclasses.
+    shape: tuple[int, ...]
+    #: The number of classes / modes the labels ``y`` range over, if known.
+    num_classes: int | None = None
+
+    def __init__(
+        self,
+        batch_size: int = 64,
+        val_fraction: float = 0.1,
+        split_seed: int = 0,
+        shape: Sequence[int] | None = None,
+    ) -> None:
+        super().__init__()
+        check_positive("data.batch_size", batch_size)
+        if not 0 < val_fraction < 1:
+            raise ValueError(f"data.val_fraction must be in (0, 1), got {val_fraction!r}.")
+        self.batch_size = int(batch_size)
+        self.val_fraction = float(val_fraction)
+        self.split_seed = int(split_seed)
+        self._requested_shape = None if shape is None else tuple(int(s) for s in shape)
+        self._train: TensorDataset | None = None
+        self._val: TensorDataset | None = None
+
+    # ------------------------------------------------------------------ subclass API
+    @abstractmethod
+    def load(self) -> tuple[Tensor, Tensor]:
+        """Return all samples ``x`` (N, *shape) in model range and labels ``y`` (N,)."""
+
+    @property
+    def name(self) -> str:
+        """A short name of the data set, used in cache keys and log text."""
+        return type(self).__name__
+
+    # ------------------------------------------------------------------ splitting
+    def setup(self, stage: str | None = None) -> None:
+        if self._train is not None:
+            return
+        x, y = self.load()
+        if tuple(x.shape[1:]) != tuple(self.shape):
+            raise RuntimeError(f"{self.name} loaded samples of shape {tuple(x.shape[1:])}, expected {self.shape}.")
+        order = torch.randperm(len(x), generator=torch.Generator().manual_seed(self.split_seed))
+        num_val = max(1, int(round(len(x) * self.val_fraction)))
+        val_idx, train_idx = order[:num_val], order[num_val:]
+        if self.batch_size > len(train_idx):
+            raise ValueError(
+                f"data.batch_size={self.batch_size} is larger than the training set of {self.name} "
+                f"({len(train_idx)} samples); choose data.batch_size <= {len(train_idx)}."
+            )
+        self._train = TensorDataset(x[train_idx], y[train_idx])
+        self._val = TensorDataset(x[val_idx], y[val_idx])
+
+    def check_shape(self) -> None:
+        """Raise if the config asked for a sample shape this data set does not have."""
+        if self._requested_shape is not None and self._requested_shape != tuple(self.shape):
+            raise ValueError(
+                f"data.shape={list(self._requested_shape)} but {self.name} yields samples of shape "
+                f"{list(self.shape)}."
+            )
+
+    @property
+    def train_set(self) -> TensorDataset:
+        self.setup()
+        assert self._train is not None
+        return self._train
+
+    @property
+    def val_set(self) -> TensorDataset:
+        self.setup()
+        assert self._val is not None
+        return self._val
+
+    # ------------------------------------------------------------------ loaders
+    def train_dataloader(self) -> DataLoader:
+        # A batch sampler over a TensorDataset yields whole batches by fancy
+        # indexing; batch_size=None tells the DataLoader not to collate again.
+        sampler = BatchSampler(RandomSampler(self.train_set), self.batch_size, drop_last=True)
+        return DataLoader(self.train_set, sampler=sampler, batch_size=None)
+
+    def val_dataloader(self) -> DataLoader:
+        sampler = BatchSampler(SequentialSampler(self.val_set), self.batch_size, drop_last=False)
+        return DataLoader(self.val_set, sampler=sampler, batch_size=None)
+
+    # ------------------------------------------------------------------ evaluation
+    def real_samples(self, n: int, seed: int = 0, split: str = "train") -> tuple[Tensor, Tensor]:
+        """``n`` real samples and their labels, drawn without replacement when possible.
+
+        Deterministic for a given ``seed``.  Metrics compare the generator
+        against these; drawing without replacement matters for the birthday
+        test, where a repeated real sample would look like a collision.
+        """
+        data = self.train_set if split == "train" else self.val_set
+        x, y = data.tensors
+        g = torch.Generator().manual_seed(seed)
+        if n <= len(x):
+            idx = torch.randperm(len(x), generator=g)[:n]
+        else:
+            idx = torch.randint(len(x), (n,), generator=g)
+        return x[idx], y[idx]

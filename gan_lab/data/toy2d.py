@@ -1,0 +1,73 @@
+"""2D Gaussian mixtures with known modes: the ring of 8 and the grid of 25.
+
+These are the mode-collapse benchmarks of VEEGAN (Srivastava et al. 2017)
+and PacGAN (Lin et al. 2018): a ring of 8 Gaussians on a circle of radius 1
+with std 0.01, and a grid of 25 Gaussians at {-4, -2, 0, 2, 4}^2 with std
+0.05.  Because every mode is known, a generator's mode coverage can be
+counted exactly (see :func:`gan_lab.metrics.mode_coverage`).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import torch
+from torch import Tensor
+
+from gan_lab.data.base import TensorDataModule, check_positive
+
+
+def ring_centers(num_modes: int = 8, radius: float = 1.0) -> list[list[float]]:
+    """``num_modes`` points evenly spaced on a circle of ``radius``, the first on the x axis."""
+    angles = [2 * math.pi * k / num_modes for k in range(num_modes)]
+    return [[radius * math.cos(a), radius * math.sin(a)] for a in angles]
+
+
+def grid_centers(side: int = 5, spacing: float = 2.0) -> list[list[float]]:
+    """A ``side`` x ``side`` grid centred on the origin, e.g. {-4, -2, 0, 2, 4}^2."""
+    offset = (side - 1) / 2
+    coords = [(i - offset) * spacing for i in range(side)]
+    return [[x, y] for x in coords for y in coords]
+
+
+class GaussianMixtureDataModule(TensorDataModule):
+    """Equal-weight isotropic Gaussians at ``centers`` with a shared ``std``.
+
+    Labels are the index of the component each point was drawn from.  The
+    sample set is drawn once from ``data_seed``, so every run sees the same data.
+    """
+
+    shape = (2,)
+
+    def __init__(
+        self,
+        centers: Sequence[Sequence[float]],
+        std: float,
+        num_samples: int = 50_000,
+        data_seed: int = 0,
+        name: str = "gaussian_mixture",
+        **loader_kwargs,
+    ) -> None:
+        super().__init__(**loader_kwargs)
+        self.centers = torch.tensor([list(map(float, c)) for c in centers], dtype=torch.float32)
+        if self.centers.ndim != 2 or self.centers.shape[1] != 2 or len(self.centers) == 0:
+            raise ValueError(f"data.centers must be a non-empty list of [x, y] pairs, got shape {tuple(self.centers.shape)}.")
+        check_positive("data.std", std)
+        check_positive("data.num_samples", num_samples)
+        self.std = float(std)
+        self.num_samples = int(num_samples)
+        self.data_seed = int(data_seed)
+        self.num_classes = len(self.centers)
+        self._name = name
+        self.check_shape()
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def load(self) -> tuple[Tensor, Tensor]:
+        g = torch.Generator().manual_seed(self.data_seed)
+        labels = torch.randint(self.num_classes, (self.num_samples,), generator=g)
+        noise = torch.randn(self.num_samples, 2, generator=g) * self.std
+        return self.centers[labels] + noise, labels

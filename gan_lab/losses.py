@@ -1,0 +1,70 @@
+"""GAN losses as small pure functions of discriminator logits.
+
+A discriminator returns logits ``l``; ``D(x) = sigmoid(l)``.  Working on
+logits keeps every loss numerically stable: ``log D = -softplus(-l)`` and
+``log(1 - D) = -softplus(l)`` never take the log of a rounded-off 0.
+
+Each loss is a :class:`GANLoss`: a discriminator loss ``(real_logits,
+fake_logits) -> scalar``, a generator loss ``fake_logits -> scalar`` and an
+optional ``penalty(discriminator, real, fake) -> scalar`` added to the
+discriminator loss (the hook WGAN-GP's gradient penalty needs).  A config
+file builds one by naming the functions, e.g. ``configs/loss/minimax.yaml``;
+adding a loss is one function here (or in a file of its own) plus one YAML
+file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+DiscriminatorLoss = Callable[[Tensor, Tensor], Tensor]
+GeneratorLoss = Callable[[Tensor], Tensor]
+Penalty = Callable[[nn.Module, Tensor, Tensor], Tensor]
+
+
+def bce_discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """The discriminator's binary cross-entropy (Goodfellow et al. 2014, eq. 1).
+
+    D maximises ``E_data[log D(x)] + E_z[log(1 - D(G(z)))]``, i.e. minimises
+    ``-log D(x) - log(1 - D(G(z)))``, averaged over each batch.
+    """
+    return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+
+
+def minimax_generator_loss(fake_logits: Tensor) -> Tensor:
+    """The original, saturating generator loss: minimise ``E_z[log(1 - D(G(z)))]``.
+
+    Goodfellow et al. (2014), eq. 1.  When D confidently rejects the fakes
+    (``D(G(z)) -> 0``) this loss is flat: its gradient with respect to the
+    logit is ``-D(G(z))``, which vanishes, so the generator barely learns
+    early in training.
+    """
+    return -F.softplus(fake_logits).mean()
+
+
+def non_saturating_generator_loss(fake_logits: Tensor) -> Tensor:
+    """The non-saturating generator loss: minimise ``E_z[-log D(G(z))]``.
+
+    Goodfellow et al. (2014), section 3: same fixed point as the minimax
+    game, but its gradient with respect to the logit is ``-(1 - D(G(z)))``,
+    which is strongest exactly when D rejects the fakes.
+    """
+    return F.softplus(-fake_logits).mean()
+
+
+@dataclass(frozen=True)
+class GANLoss:
+    """A discriminator loss, a generator loss and an optional discriminator penalty."""
+
+    discriminator_loss: DiscriminatorLoss
+    generator_loss: GeneratorLoss
+    penalty: Optional[Penalty] = None
+    name: str = "custom"
+
+
+MINIMAX = GANLoss(bce_discriminator_loss, minimax_generator_loss, name="minimax")
+NON_SATURATING = GANLoss(bce_discriminator_loss, non_saturating_generator_loss, name="non_saturating")

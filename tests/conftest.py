@@ -1,0 +1,66 @@
+"""Shared test helpers: compose the real Hydra config, shrunk to a few steps; run the CLI."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig, open_dict
+
+from gan_lab.config_paths import CONFIG_DIR
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+#: A few steps of tiny networks: what every end-to-end test trains.
+TINY_TRAINER = [
+    "trainer.max_epochs=1",
+    "trainer.limit_train_batches=3",
+    "trainer.limit_val_batches=1",
+    "trainer.check_val_every_n_epoch=1",
+    "callbacks.progress_bar=null",
+]
+TINY_NETS = {
+    "dcgan": ["model.generator.base_width=8", "model.discriminator.base_width=8", "model.generator.latent_dim=8"],
+    "mlp": ["model.generator.hidden_dims=[16]", "model.discriminator.hidden_dims=[16]"],
+}
+
+
+def tiny_overrides(data: str) -> list[str]:
+    net = "mlp" if data in ("ring8", "grid25") else "dcgan"
+    return [f"data={data}", *TINY_TRAINER, *TINY_NETS[net]]
+
+
+def compose_config(overrides: list[str], run_dir: Path) -> DictConfig:
+    """The config the CLI would build for ``overrides``, with its run directory at ``run_dir``."""
+    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose("config", overrides=overrides, return_hydra_config=True)
+    with open_dict(cfg):
+        cfg.hydra.runtime.output_dir = str(run_dir)
+    from hydra.core.hydra_config import HydraConfig
+
+    HydraConfig.instance().set_config(cfg)
+    return cfg
+
+
+def run_cli(module: str, args: list[str], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run ``python -m module args`` like a user would, from ``cwd``."""
+    env = dict(os.environ, PYTHONWARNINGS="ignore", GAN_LAB_CACHE=str(cwd / "cache"))
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Tests must never reach the network: any connection attempt fails loudly."""
+
+    def refuse(*args, **kwargs):
+        raise OSError("gan_lab tests must not use the network")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
