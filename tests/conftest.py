@@ -44,15 +44,26 @@ def compose_config(overrides: list[str], run_dir: Path) -> DictConfig:
     from hydra.core.hydra_config import HydraConfig
 
     HydraConfig.instance().set_config(cfg)
+    with open_dict(cfg):
+        del cfg["hydra"]  # as in the CLI: the app sees its own config, Hydra's lives in HydraConfig
     return cfg
 
 
-def run_cli(module: str, args: list[str], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+def run_cli(
+    module: str, args: list[str], cwd: Path, timeout: float = 300, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """Run ``python -m module args`` like a user would, from ``cwd``."""
-    env = dict(os.environ, PYTHONWARNINGS="ignore", GAN_LAB_CACHE=str(cwd / "cache"))
+    env = dict(os.environ, PYTHONWARNINGS="ignore", **(env or {}))
     return subprocess.run(
         [sys.executable, "-m", module, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
     )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def evaluator_cache(tmp_path_factory):
+    """One evaluator cache for the whole session (the digits classifier trains once), never the user's."""
+    os.environ["GAN_LAB_CACHE"] = str(tmp_path_factory.mktemp("gan_lab_cache"))
+    yield
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,53 @@
+"""Loading gan_lab checkpoints, with clear errors for files that are not one."""
+
+from __future__ import annotations
+
+import pickle
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+
+class CheckpointError(ValueError):
+    """The file is missing, unreadable, or not a gan_lab checkpoint."""
+
+
+def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    """The checkpoint dict at ``path``; raise :class:`CheckpointError` for anything else."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"No checkpoint file at {path}.")
+    try:
+        # Our own checkpoints hold the run config (plain containers); weights_only=False
+        # is needed for Lightning's extras. Only load checkpoints you trust.
+        checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, ValueError, OSError) as err:
+        raise CheckpointError(f"{path} is not a readable PyTorch checkpoint (corrupt or truncated?): {err}") from err
+    if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint or "gan_lab_config" not in checkpoint:
+        raise CheckpointError(
+            f"{path} is a PyTorch file but not a gan_lab checkpoint (it has no 'state_dict' and 'gan_lab_config'); "
+            "use a checkpoint written by gan-lab-train, e.g. <run dir>/checkpoints/last.ckpt."
+        )
+    return checkpoint
+
+
+def run_config(checkpoint: dict[str, Any]) -> DictConfig:
+    """The resolved training config stored in a gan_lab checkpoint."""
+    return OmegaConf.create(checkpoint["gan_lab_config"])
+
+
+def load_model(path: str | Path):
+    """``(model, datamodule, config)`` rebuilt from a gan_lab checkpoint alone."""
+    checkpoint = read_checkpoint(path)
+    cfg = run_config(checkpoint)
+    model = instantiate(cfg.model)
+    try:
+        model.load_state_dict(checkpoint["state_dict"])
+    except RuntimeError as err:
+        raise CheckpointError(f"The weights in {path} do not fit the networks of its own config: {err}") from err
+    model.run_config = checkpoint["gan_lab_config"]
+    return model, instantiate(cfg.data), cfg

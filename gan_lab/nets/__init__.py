@@ -1,0 +1,14 @@
+"""Plain ``nn.Module`` networks, chosen by config; the training logic lives in ``gan_lab.module``."""
+
+from gan_lab.nets.dcgan import DCGANDiscriminator, DCGANGenerator, count_parameters
+from gan_lab.nets.minibatch_discrimination import MinibatchDiscrimination
+from gan_lab.nets.mlp import MLPDiscriminator, MLPGenerator
+
+__all__ = [
+    "DCGANDiscriminator",
+    "DCGANGenerator",
+    "MLPDiscriminator",
+    "MLPGenerator",
+    "MinibatchDiscrimination",
+    "count_parameters",
+]

@@ -1,0 +1,64 @@
+"""Fully connected generator and discriminator, for 2D points (and small images)."""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping, Sequence
+
+import torch
+from torch import Tensor, nn
+
+from gan_lab.nets.heads import LogitHead
+
+
+def _hidden_stack(in_features: int, hidden_dims: Sequence[int], activation: nn.Module) -> tuple[nn.Sequential, int]:
+    layers: list[nn.Module] = []
+    for width in hidden_dims:
+        layers += [nn.Linear(in_features, width), activation]
+        in_features = width
+    return nn.Sequential(*layers), in_features
+
+
+class MLPGenerator(nn.Module):
+    """``z (N, latent_dim) -> x (N, *output_shape)`` through ReLU hidden layers.
+
+    ``output_activation="tanh"`` bounds images to [-1, 1]; 2D mixtures (whose
+    modes lie at up to +-4) use a linear output.
+    """
+
+    def __init__(
+        self,
+        latent_dim: int,
+        output_shape: Sequence[int],
+        hidden_dims: Sequence[int] = (256, 256),
+        output_activation: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.latent_dim = int(latent_dim)
+        self.output_shape = tuple(int(s) for s in output_shape)
+        body, width = _hidden_stack(self.latent_dim, hidden_dims, nn.ReLU())
+        activations = {None: nn.Identity(), "tanh": nn.Tanh()}
+        if output_activation not in activations:
+            raise ValueError(f"Unknown output_activation {output_activation!r}; valid: {list(activations)}.")
+        self.net = nn.Sequential(body, nn.Linear(width, math.prod(self.output_shape)), activations[output_activation])
+
+    def forward(self, z: Tensor) -> Tensor:
+        return self.net(z).view(len(z), *self.output_shape)
+
+
+class MLPDiscriminator(nn.Module):
+    """``x (N, *input_shape) -> logits (N,)`` through LeakyReLU hidden layers."""
+
+    def __init__(
+        self,
+        input_shape: Sequence[int],
+        hidden_dims: Sequence[int] = (256, 256),
+        minibatch: Mapping[str, int] | None = None,
+    ) -> None:
+        super().__init__()
+        self.input_shape = tuple(int(s) for s in input_shape)
+        self.features, width = _hidden_stack(math.prod(self.input_shape), hidden_dims, nn.LeakyReLU(0.2))
+        self.head = LogitHead(width, minibatch)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.head(self.features(torch.flatten(x, 1)))

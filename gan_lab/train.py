@@ -1,0 +1,96 @@
+"""``gan-lab-train``: train a GAN from the Hydra configs in ``configs/``.
+
+    gan-lab-train                                   # the default: digits, DCGAN, non-saturating loss
+    gan-lab-train data=grid25 loss=minimax
+    gan-lab-train -m loss=minimax,non_saturating seed=0,1
+    gan-lab-train experiment=grid25_minibatch
+
+Everything is built by ``hydra.utils.instantiate`` from the composed config:
+data module, model (networks + loss + optimisers), callbacks, logger, and a
+``pytorch_lightning.Trainer`` whose arguments are the keys of ``trainer``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import hydra
+import pytorch_lightning as pl
+from hydra.core.hydra_config import HydraConfig
+from hydra.errors import InstantiationException
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from gan_lab.config_paths import CONFIG_DIR
+from gan_lab.module import NonFiniteLossError
+
+
+def build_callbacks(cfg: DictConfig) -> list[pl.Callback]:
+    """Instantiate the named callbacks of ``cfg.callbacks``, skipping those set to null."""
+    return [instantiate(node) for node in (cfg.get("callbacks") or {}).values() if node is not None]
+
+
+def resolve_ckpt_path(ckpt_path: str | None, run_dir: Path) -> str | None:
+    """``"last"`` means this run directory's ``checkpoints/last.ckpt``; anything else is a path."""
+    if ckpt_path in (None, ""):
+        return None
+    path = run_dir / "checkpoints" / "last.ckpt" if ckpt_path == "last" else Path(ckpt_path)
+    if not path.is_file():
+        raise FileNotFoundError(f"ckpt_path={ckpt_path!r}: no checkpoint file at {path}.")
+    return str(path)
+
+
+def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
+    """Build everything from ``cfg``, fit, and return the last logged metrics."""
+    pl.seed_everything(cfg.seed, workers=True)
+    datamodule = instantiate(cfg.data)
+    model = instantiate(cfg.model)
+    model.run_config = OmegaConf.to_container(cfg, resolve=True)
+    logger = instantiate(cfg.logger) if cfg.get("logger") else False
+    trainer = pl.Trainer(**cfg.trainer, callbacks=build_callbacks(cfg), logger=logger)
+    trainer.fit(model, datamodule=datamodule, ckpt_path=resolve_ckpt_path(cfg.get("ckpt_path"), run_dir))
+    return {name: float(value) for name, value in trainer.callback_metrics.items()}
+
+
+def print_summary(run_dir: Path, metrics: dict[str, float]) -> None:
+    shown = ", ".join(f"{name}={value:.4g}" for name, value in sorted(metrics.items()))
+    print(f"\nFinished. Last values: {shown}")
+    print(f"Run directory: {run_dir}")
+    print(f"TensorBoard logs: {run_dir / 'tensorboard'}")
+    print(f"Watch them with:  tensorboard --logdir {run_dir}")
+
+
+#: Errors that mean "your input is wrong" (or the run diverged): reported as one message, no stack trace.
+USER_ERRORS = (ValueError, FileNotFoundError, NonFiniteLossError)
+
+
+def user_message(err: BaseException) -> str:
+    """The message a user should see for ``err``, unwrapping Hydra's instantiation wrapper."""
+    if isinstance(err, InstantiationException) and isinstance(err.__cause__, USER_ERRORS):
+        return str(err.__cause__)
+    return str(err)
+
+
+def is_user_error(err: BaseException) -> bool:
+    return isinstance(err, USER_ERRORS) or isinstance(err.__cause__, USER_ERRORS)
+
+
+@hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")
+def main(cfg: DictConfig) -> Any:
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    try:
+        metrics = train(cfg, run_dir)
+    except Exception as err:
+        if not is_user_error(err):
+            raise
+        # Bad input and NaN losses are the user's to fix: one clear message, no stack trace.
+        print(f"gan-lab-train: error: {user_message(err)}", file=sys.stderr)
+        sys.exit(1)
+    print_summary(run_dir, metrics)
+    return metrics.get("metrics/fid")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+"""Long runs: resume after a SIGKILL gives the uninterrupted run's numbers; a NaN loss stops cleanly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from conftest import REPO_ROOT, run_cli, tiny_overrides
+
+NO_METRICS = ["callbacks.inception_score=null", "callbacks.fid=null", "callbacks.birthday=null", "callbacks.mode_coverage=null"]
+FOUR_EPOCHS = [*tiny_overrides("digits"), *NO_METRICS, "trainer.max_epochs=4"]
+
+
+def scalars(run_dir: Path, tag: str) -> dict[int, float]:
+    """step -> value of ``tag`` over all event files of a run (a resumed run appends a second file)."""
+    values: dict[int, float] = {}
+    for events in sorted(run_dir.rglob("events.out.tfevents.*")):
+        accumulator = EventAccumulator(str(events), size_guidance={"scalars": 0})
+        accumulator.Reload()
+        if tag in accumulator.Tags()["scalars"]:
+            values.update({event.step: event.value for event in accumulator.Scalars(tag)})
+    return values
+
+
+def test_resume_after_sigkill_matches_uninterrupted_run(tmp_path):
+    env_path = {"PYTHONPATH": str(REPO_ROOT / "tests")}
+    whole = run_cli("gan_lab.train", [*FOUR_EPOCHS, f"hydra.run.dir={tmp_path / 'whole'}"], tmp_path)
+    assert whole.returncode == 0, whole.stderr[-2000:]
+
+    crashed_dir = tmp_path / "crashed"
+    kill = "+callbacks.kill={_target_: helpers.callbacks.KillAfterEpoch, epoch: 1}"
+    crashed = run_cli("gan_lab.train", [*FOUR_EPOCHS, kill, f"hydra.run.dir={crashed_dir}"], tmp_path, env=env_path)
+    assert crashed.returncode == -9  # SIGKILL
+    assert (crashed_dir / "checkpoints" / "last.ckpt").is_file()
+    assert torch.load(crashed_dir / "checkpoints" / "last.ckpt", weights_only=False)["epoch"] == 1
+
+    resumed = run_cli("gan_lab.train", [*FOUR_EPOCHS, "ckpt_path=last", f"hydra.run.dir={crashed_dir}"], tmp_path)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    for tag in ("train/loss_d", "train/loss_g", "train/grad_norm_g", "val/d_real"):
+        expected, got = scalars(tmp_path / "whole", tag), scalars(crashed_dir, tag)
+        assert len(expected) >= 4 and expected.keys() == got.keys(), tag
+        for step in expected:
+            assert got[step] == expected[step], (tag, step)
+
+
+def test_nan_loss_stops_with_a_message_and_keeps_the_last_good_checkpoint(tmp_path):
+    poison = "+callbacks.poison={_target_: helpers.callbacks.PoisonWeightsAt, epoch: 2, batch: 1}"
+    result = run_cli(
+        "gan_lab.train", [*FOUR_EPOCHS, poison, f"hydra.run.dir={tmp_path / 'run'}"], tmp_path,
+        env={"PYTHONPATH": str(REPO_ROOT / "tests")},
+    )
+    assert result.returncode == 1
+    assert "train/loss_d became nan at global step" in result.stderr
+    assert "Traceback" not in result.stderr
+    checkpoint = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=False)
+    assert checkpoint["epoch"] == 1  # the end of the last good epoch
+    assert all(torch.isfinite(v).all() for v in checkpoint["state_dict"].values() if v.is_floating_point())

@@ -1,0 +1,55 @@
+import pytest
+import torch
+
+from gan_lab.nets import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
+from gan_lab.nets.dcgan import upsampling_plan
+
+
+@pytest.mark.parametrize("image_size,channels", [(8, 1), (8, 3), (28, 1), (32, 3), (64, 3)])
+def test_dcgan_shapes(image_size, channels):
+    g = DCGANGenerator(latent_dim=16, image_size=image_size, channels=channels, base_width=8)
+    d = DCGANDiscriminator(image_size=image_size, channels=channels, base_width=8)
+    x = g(torch.randn(5, 16))
+    assert x.shape == (5, channels, image_size, image_size)
+    assert x.abs().max() <= 1
+    assert d(x).shape == (5,)
+    assert g.output_shape == d.input_shape
+
+
+def test_upsampling_plan():
+    assert upsampling_plan(8) == (4, 1)
+    assert upsampling_plan(28) == (7, 2)
+    assert upsampling_plan(32) == (4, 3)
+    with pytest.raises(ValueError, match="even and >= 8"):
+        upsampling_plan(7)
+
+
+def test_mlp_shapes_and_minibatch_head():
+    g = MLPGenerator(latent_dim=2, output_shape=[2], hidden_dims=[16])
+    d = MLPDiscriminator(input_shape=[2], hidden_dims=[16], minibatch={"num_kernels": 4, "kernel_dim": 3})
+    x = g(torch.randn(7, 2))
+    assert x.shape == (7, 2) and d(x).shape == (7,)
+    assert d.head.minibatch is not None and d.head.linear.in_features == 16 + 4
+
+
+def test_dcgan_discriminator_with_minibatch_layer():
+    d = DCGANDiscriminator(image_size=8, channels=3, base_width=8, minibatch={"num_kernels": 5, "kernel_dim": 2})
+    assert d(torch.randn(4, 3, 8, 8)).shape == (4,)
+
+
+def test_unknown_output_activation_lists_valid_ones():
+    with pytest.raises(ValueError, match="valid: \\[None, 'tanh'\\]"):
+        MLPGenerator(2, [2], output_activation="relu")
+
+
+def test_every_trainer_config_key_is_a_trainer_argument():
+    import inspect
+
+    import pytorch_lightning as pl
+    import yaml
+
+    from gan_lab.config_paths import CONFIG_DIR
+
+    valid = set(inspect.signature(pl.Trainer.__init__).parameters)
+    keys = set(yaml.safe_load((CONFIG_DIR / "trainer" / "default.yaml").read_text()))
+    assert keys <= valid, keys - valid

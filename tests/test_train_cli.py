@@ -1,0 +1,108 @@
+"""The Hydra training app end to end: tiny nets, a few steps, every data set, multirun, bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from conftest import TINY_NETS, TINY_TRAINER, compose_config, run_cli, tiny_overrides
+from gan_lab.train import train, user_message
+
+TRAIN_TAGS = {"train/loss_d", "train/loss_g", "train/d_real", "train/d_fake", "train/grad_norm_g"}
+
+
+def scalar_tags(run_dir: Path) -> set[str]:
+    tags: set[str] = set()
+    for events in run_dir.rglob("events.out.tfevents.*"):
+        accumulator = EventAccumulator(str(events))
+        accumulator.Reload()
+        tags |= set(accumulator.Tags()["scalars"])
+    return tags
+
+
+def image_tags(run_dir: Path) -> set[str]:
+    tags: set[str] = set()
+    for events in run_dir.rglob("events.out.tfevents.*"):
+        accumulator = EventAccumulator(str(events))
+        accumulator.Reload()
+        tags |= set(accumulator.Tags()["images"])
+    return tags
+
+
+NO_METRICS = ["callbacks.inception_score=null", "callbacks.fid=null", "callbacks.birthday=null", "callbacks.mode_coverage=null"]
+
+
+@pytest.mark.parametrize("data", ["digits", "stacked_digits", "ring8", "grid25"])
+def test_short_run_per_data_set_logs_training_tags(tmp_path, data):
+    cfg = compose_config([*tiny_overrides(data), "data.num_samples=2000" if data != "digits" else "seed=0", *NO_METRICS], tmp_path)
+    train(cfg, tmp_path)
+    assert TRAIN_TAGS <= scalar_tags(tmp_path)
+    assert "val/d_real" in scalar_tags(tmp_path)
+    assert (tmp_path / "checkpoints" / "last.ckpt").is_file()
+    expected_image = "samples/scatter" if data in ("ring8", "grid25") else "samples/grid"
+    assert expected_image in image_tags(tmp_path)
+
+
+def test_same_seed_same_losses(tmp_path):
+    losses = []
+    for run in ("a", "b"):
+        cfg = compose_config([*tiny_overrides("digits"), *NO_METRICS, "callbacks.checkpoint=null"], tmp_path / run)
+        losses.append(train(cfg, tmp_path / run))
+    assert losses[0]["train/loss_d"] == losses[1]["train/loss_d"]
+    assert losses[0]["train/loss_g"] == losses[1]["train/loss_g"]
+
+
+def test_cli_prints_where_the_logs_are(tmp_path):
+    result = run_cli("gan_lab.train", [*tiny_overrides("grid25"), *NO_METRICS, f"hydra.run.dir={tmp_path / 'run'}"], tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"tensorboard --logdir {tmp_path / 'run'}" in result.stdout
+    assert TRAIN_TAGS <= scalar_tags(tmp_path / "run")
+
+
+def test_multirun_over_losses(tmp_path):
+    args = ["-m", "loss=minimax,non_saturating", *tiny_overrides("ring8"), *NO_METRICS, f"hydra.sweep.dir={tmp_path / 'sweep'}"]
+    result = run_cli("gan_lab.train", args, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    runs = sorted(p for p in (tmp_path / "sweep").iterdir() if p.is_dir() and p.name.isdigit())
+    assert len(runs) == 2
+    for run in runs:
+        assert TRAIN_TAGS <= scalar_tags(run)
+
+
+def test_unknown_config_choice_lists_valid_names(tmp_path):
+    with pytest.raises(Exception, match="Available options in 'loss'"):
+        compose_config(["loss=wasserstein_typo"], tmp_path)
+    result = run_cli("gan_lab.train", ["data=mnst", f"hydra.run.dir={tmp_path}"], tmp_path)
+    assert result.returncode != 0
+    assert "Could not find 'data/mnst'" in result.stderr
+    for name in ("digits", "grid25", "ring8", "stacked_digits"):
+        assert name in result.stderr
+
+
+BAD_INPUTS = [
+    (["model.generator.image_size=28", "model.discriminator.image_size=28"], "shape [1, 8, 8] but the networks work on shape [1, 28, 28]"),
+    (["model.discriminator.channels=3"], "generator makes samples of shape [1, 8, 8] but the discriminator expects [3, 8, 8]"),
+    (["data.batch_size=0"], "data.batch_size must be positive"),
+    (["data.batch_size=100000"], "larger than the training set"),
+    (["model.optimizer_g.lr=0"], "model.optimizer_g.lr must be positive"),
+    (["model.optimizer_d.lr=-1e-3"], "model.optimizer_d.lr must be positive"),
+]
+
+
+@pytest.mark.parametrize("overrides,message", BAD_INPUTS)
+def test_bad_input_fails_before_training_with_a_clear_message(tmp_path, overrides, message):
+    cfg = compose_config([*TINY_TRAINER, *TINY_NETS["dcgan"], *NO_METRICS, *overrides], tmp_path)
+    with pytest.raises(Exception) as info:
+        train(cfg, tmp_path)
+    assert message in user_message(info.value)
+    assert not list(tmp_path.rglob("*.ckpt"))
+
+
+def test_cli_reports_bad_input_without_a_stack_trace(tmp_path):
+    overrides, message = BAD_INPUTS[0]
+    result = run_cli("gan_lab.train", [*TINY_TRAINER, *TINY_NETS["dcgan"], *overrides, f"hydra.run.dir={tmp_path}"], tmp_path)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
