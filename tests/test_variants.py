@@ -1,0 +1,73 @@
+"""The extension path: the shipped variants, and a throw-away one added the same way."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+import torch
+
+from conftest import REPO_ROOT, compose_config, run_cli, tiny_overrides
+from gan_lab.train import train
+from gan_lab.variants.hinge import hinge_discriminator_loss, hinge_generator_loss
+from gan_lab.variants.least_squares import least_squares_discriminator_loss, least_squares_generator_loss
+from gan_lab.variants.wgan_gp import gradient_penalty, wasserstein_critic_loss, wasserstein_generator_loss
+
+NO_METRICS = ["callbacks.inception_score=null", "callbacks.fid=null", "callbacks.birthday=null", "callbacks.mode_coverage=null"]
+
+
+def test_variant_losses_match_their_formulas():
+    real, fake = torch.tensor([2.0, 0.5]), torch.tensor([-1.5, 0.5])
+    assert least_squares_discriminator_loss(real, fake).item() == pytest.approx(0.5 * (1 + 0.25) / 2 + 0.5 * (2.25 + 0.25) / 2)
+    assert least_squares_generator_loss(fake).item() == pytest.approx(0.5 * (6.25 + 0.25) / 2)
+    assert hinge_discriminator_loss(real, fake).item() == pytest.approx((0 + 0.5) / 2 + (0 + 1.5) / 2)
+    assert hinge_generator_loss(fake).item() == pytest.approx(0.5)
+    assert wasserstein_critic_loss(real, fake).item() == pytest.approx(-0.5 - 1.25)
+    assert wasserstein_generator_loss(fake).item() == pytest.approx(0.5)
+
+
+def test_gradient_penalty_of_a_unit_slope_critic_is_zero():
+    # D(x) = w.x with ||w|| = 1 has gradient norm 1 everywhere: no penalty. Scaled by 3: (3 - 1)^2 * weight.
+    w = torch.tensor([0.6, 0.8])
+    real, fake = torch.randn(16, 2), torch.randn(16, 2)
+    assert gradient_penalty(lambda x: x @ w, real, fake).item() == pytest.approx(0.0, abs=1e-10)
+    assert gradient_penalty(lambda x: x @ (3 * w), real, fake, weight=10.0).item() == pytest.approx(40.0, rel=1e-6)
+
+
+@pytest.mark.parametrize("loss", ["least_squares", "hinge", "wgan_gp"])
+def test_shipped_variants_train(tmp_path, loss):
+    cfg = compose_config([*tiny_overrides("grid25"), *NO_METRICS, f"loss={loss}", "data.num_samples=3000"], tmp_path)
+    if loss == "wgan_gp":
+        assert cfg.model.d_steps_per_g_step == 5 and cfg.model.optimizer_d.betas == [0.0, 0.9]
+    metrics = train(cfg, tmp_path)
+    assert all(torch.isfinite(torch.tensor(v)) for v in metrics.values())
+
+
+def test_a_new_variant_is_one_python_file_and_one_yaml(tmp_path):
+    """What the README's walkthrough does, outside the repository: nothing in gan_lab is edited."""
+    (tmp_path / "my_variant.py").write_text(textwrap.dedent('''
+        import torch.nn.functional as F
+
+        def relu_discriminator_loss(real_logits, fake_logits):
+            return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+
+        def relu_generator_loss(fake_logits):
+            return F.relu(-fake_logits).mean()
+    '''))
+    (tmp_path / "conf" / "loss").mkdir(parents=True)
+    (tmp_path / "conf" / "loss" / "my_variant.yaml").write_text(textwrap.dedent('''
+        _target_: gan_lab.losses.GANLoss
+        name: my_variant
+        discriminator_loss: {_target_: my_variant.relu_discriminator_loss, _partial_: true}
+        generator_loss: {_target_: my_variant.relu_generator_loss, _partial_: true}
+    '''))
+    result = run_cli(
+        "gan_lab.train",
+        [*tiny_overrides("ring8"), *NO_METRICS, "loss=my_variant", f"hydra.searchpath=[file://{tmp_path / 'conf'}]",
+         f"hydra.run.dir={tmp_path / 'run'}"],
+        tmp_path,
+        env={"PYTHONPATH": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "train/loss_g=" in result.stdout
+    assert (REPO_ROOT / "configs" / "loss" / "my_variant.yaml").exists() is False
