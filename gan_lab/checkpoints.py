@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +20,15 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise CheckpointError(f"No checkpoint file at {path}.")
     try:
-        # Our own checkpoints hold the run config (plain containers); weights_only=False
-        # is needed for Lightning's extras. Only load checkpoints you trust.
-        checkpoint = torch.load(path, map_location="cpu", weights_only=False)
-    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, ValueError, OSError) as err:
-        raise CheckpointError(f"{path} is not a readable PyTorch checkpoint (corrupt or truncated?): {err}") from err
+        # weights_only: our checkpoints hold tensors and plain containers only (the run config is
+        # stored as a dict), so nothing in them needs unpickling arbitrary code.
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # noqa: BLE001 - a corrupt file can fail anywhere inside the unpickler
+        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise CheckpointError(
+            f"{path} is not a readable PyTorch checkpoint (corrupt, truncated, or holding objects other than "
+            f"tensors and plain containers): {first_line}"
+        ) from err
     if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint or "gan_lab_config" not in checkpoint:
         raise CheckpointError(
             f"{path} is a PyTorch file but not a gan_lab checkpoint (it has no 'state_dict' and 'gan_lab_config'); "
