@@ -229,7 +229,8 @@ class GANModule(pl.LightningModule):
     def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
         real, _ = batch
         # Mean D(x) on held-out real data: far below train/d_real means D memorises the training set.
-        self.log("val/d_real", torch.sigmoid(self.discriminator(real)).mean())
+        d_real = torch.sigmoid(self.discriminator(real))
+        self.log("val/d_real", d_real.mean(), batch_size=len(real), sync_dist=True)
 
     # ------------------------------------------------------------------ checkpoints
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:

@@ -22,7 +22,9 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.utilities import rank_zero_only
 
+from gan_lab.checkpoints import read_checkpoint
 from gan_lab.config_paths import CONFIG_DIR
 from gan_lab.module import NonFiniteLossError
 
@@ -39,6 +41,7 @@ def resolve_ckpt_path(ckpt_path: str | None, run_dir: Path) -> str | None:
     path = run_dir / "checkpoints" / "last.ckpt" if ckpt_path == "last" else Path(ckpt_path)
     if not path.is_file():
         raise FileNotFoundError(f"ckpt_path={ckpt_path!r}: no checkpoint file at {path}.")
+    read_checkpoint(path)  # a corrupt or foreign file fails here, with a clear message, before training
     return str(path)
 
 
@@ -54,6 +57,7 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     return {name: float(value) for name, value in trainer.callback_metrics.items()}
 
 
+@rank_zero_only  # one summary, not one per DDP process
 def print_summary(run_dir: Path, metrics: dict[str, float]) -> None:
     shown = ", ".join(f"{name}={value:.4g}" for name, value in sorted(metrics.items()))
     print(f"\nFinished. Last values: {shown}")

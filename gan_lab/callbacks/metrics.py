@@ -18,6 +18,7 @@ only drawing images is left to rank zero.
 from __future__ import annotations
 
 import math
+import warnings
 from abc import ABC, abstractmethod
 
 import pytorch_lightning as pl
@@ -36,6 +37,11 @@ from gan_lab.metrics import (
     statistics_to_frechet_distance,
 )
 from gan_lab.metrics.evaluators import Evaluator
+
+# Lightning suggests sync_dist=True for every epoch-level value in a distributed run.  Our
+# values are already identical on every rank (computed from gathered features), so
+# syncing would only cost a collective per value: silence the advice for our tags.
+warnings.filterwarnings("ignore", message=r".*self\.log\('(metrics|reference|settings)/.*sync_dist=True")
 
 
 class MetricCallback(pl.Callback, ABC):

@@ -1,0 +1,71 @@
+"""Lightning DDP on 2 CPU processes (gloo): training runs, and every metric equals the 1-process value."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from conftest import TINY_NETS, TINY_TRAINER, run_cli
+
+pytestmark = pytest.mark.slow
+
+SMALL_METRICS = ["metrics.num_samples=1200", "callbacks.birthday.num_trials=20", "callbacks.fid.kid_subset_size=1000"]
+
+
+@pytest.fixture(scope="module")
+def ddp_run(tmp_path_factory):
+    """A few steps of `gan-lab-train trainer=ddp` on 2 CPU processes, metric callbacks on."""
+    run_dir = tmp_path_factory.mktemp("ddp_run")
+    result = run_cli(
+        "gan_lab.train",
+        ["trainer=ddp", "trainer.accelerator=cpu", *TINY_TRAINER, *TINY_NETS["dcgan"], *SMALL_METRICS,
+         f"hydra.run.dir={run_dir}"],
+        run_dir,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return run_dir, result
+
+
+def logged_scalars(run_dir) -> dict[str, float]:
+    (path,) = run_dir.rglob("events.out.tfevents.*")
+    accumulator = EventAccumulator(str(path))
+    accumulator.Reload()
+    return {tag: accumulator.Scalars(tag)[-1].value for tag in accumulator.Tags()["scalars"]}
+
+
+def test_ddp_training_logs_the_metrics_once(ddp_run):
+    run_dir, result = ddp_run
+    scalars = logged_scalars(run_dir)  # exactly one event file: only rank zero logs
+    assert {"metrics/fid", "metrics/inception_score", "metrics/birthday_support_size", "metrics/modes_covered"} <= set(
+        scalars
+    )
+    assert result.stdout.count("Finished.") == 1  # one summary, from rank zero
+    assert (run_dir / "checkpoints" / "last.ckpt").is_file()
+
+
+def eval_metrics(ckpt, run_dir, devices: int) -> dict[str, float]:
+    run_dir.mkdir(parents=True)
+    result = run_cli(
+        "gan_lab.evaluate",
+        [f"ckpt_path={ckpt}", "num_samples=1200", "accelerator=cpu", f"devices={devices}", f"hydra.run.dir={run_dir}"],
+        run_dir,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads((run_dir / "metrics.json").read_text())
+
+
+def test_two_process_metrics_equal_one_process_metrics(ddp_run, tmp_path):
+    run_dir, _ = ddp_run
+    ckpt = run_dir / "checkpoints" / "last.ckpt"
+    one = eval_metrics(ckpt, tmp_path / "one", devices=1)
+    two = eval_metrics(ckpt, tmp_path / "two", devices=2)
+    compared = [tag for tag in one if tag.split("/")[0] in ("metrics", "reference", "settings")]
+    assert len(compared) > 15
+    for tag in compared:
+        assert float(two[tag]) == pytest.approx(float(one[tag]), rel=1e-6, abs=1e-9), tag
+    # And the DDP training run logged the same numbers for its last checkpoint as one process computes.
+    logged = logged_scalars(run_dir)
+    for tag in ("metrics/fid", "metrics/inception_score", "metrics/kid", "metrics/mode_kl"):
+        assert logged[tag] == pytest.approx(float(one[tag]), rel=1e-5), tag  # TensorBoard stores float32
