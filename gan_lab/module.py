@@ -22,6 +22,7 @@ import pytorch_lightning as pl
 import torch
 from torch import Tensor, nn
 from torch.optim import Optimizer
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from gan_lab.losses import GANLoss
 
@@ -86,6 +87,12 @@ class GANModule(pl.LightningModule):
         optimizer_g, optimizer_d: factories ``params -> Optimizer`` (Hydra
             ``_partial_: true`` configs).
         d_steps_per_g_step: discriminator updates per generator update.
+        ema_decay: if set (e.g. 0.999), keep an exponential moving average of
+            the generator's weights and sample from it (Yazici et al. 2019,
+            "The Unusual Effectiveness of Averaging in GAN Training"): it
+            smooths out the oscillation of the game and gives visibly cleaner
+            samples at no training cost.  ``None`` samples from the trained
+            generator itself.
     """
 
     def __init__(
@@ -96,6 +103,7 @@ class GANModule(pl.LightningModule):
         optimizer_g: OptimizerFactory,
         optimizer_d: OptimizerFactory,
         d_steps_per_g_step: int = 1,
+        ema_decay: float | None = None,
     ) -> None:
         super().__init__()
         if tuple(generator.output_shape) != tuple(discriminator.input_shape):
@@ -103,6 +111,8 @@ class GANModule(pl.LightningModule):
                 f"The generator makes samples of shape {list(generator.output_shape)} but the discriminator "
                 f"expects {list(discriminator.input_shape)}."
             )
+        if ema_decay is not None and not 0.0 < ema_decay < 1.0:
+            raise ValueError(f"model.ema_decay must be in (0, 1) or null, got {ema_decay!r}.")
         if int(d_steps_per_g_step) < 1:
             raise ValueError(f"model.d_steps_per_g_step must be >= 1, got {d_steps_per_g_step!r}.")
         for name, factory in (("optimizer_g", optimizer_g), ("optimizer_d", optimizer_d)):
@@ -117,12 +127,22 @@ class GANModule(pl.LightningModule):
         self.optimizer_d = optimizer_d
         self.d_steps_per_g_step = int(d_steps_per_g_step)
         self.latent_dim = int(generator.latent_dim)
+        self.generator_ema = None
+        if ema_decay is not None:
+            # torch's AveragedModel keeps the average (and averages batch-norm buffers too).
+            self.generator_ema = AveragedModel(generator, multi_avg_fn=get_ema_multi_avg_fn(ema_decay), use_buffers=True)
+            self.generator_ema.requires_grad_(False)  # updated by averaging, never by an optimiser
         #: The resolved run config, stored in checkpoints so that ``gan-lab-eval``
         #: can rebuild the model from a checkpoint alone. Set by ``gan_lab.train``.
         self.run_config: dict[str, Any] | None = None
         self.save_hyperparameters(ignore=["generator", "discriminator", "loss", "optimizer_g", "optimizer_d"])
 
     # ------------------------------------------------------------------ sampling
+    @property
+    def sampling_generator(self) -> nn.Module:
+        """The network samples are drawn from: the weight average if ``ema_decay`` is set, else the generator."""
+        return self.generator if self.generator_ema is None else self.generator_ema.module
+
     def sample_latent(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         """Standard normal noise ``(n, latent_dim)`` on the module's device."""
         return torch.randn(n, self.latent_dim, generator=generator).to(self.device)
@@ -135,15 +155,16 @@ class GANModule(pl.LightningModule):
         statistics and a sample does not depend on the others in its batch.
         """
         z = self.sample_latent(n, torch.Generator().manual_seed(seed))
-        was_training = self.generator.training
-        self.generator.eval()
+        generator = self.sampling_generator
+        was_training = generator.training
+        generator.eval()
         try:
-            return torch.cat([self.generator(chunk) for chunk in z.split(batch_size)])
+            return torch.cat([generator(chunk) for chunk in z.split(batch_size)])
         finally:
-            self.generator.train(was_training)
+            generator.train(was_training)
 
     def forward(self, z: Tensor) -> Tensor:
-        return self.generator(z)
+        return self.sampling_generator(z)
 
     # ------------------------------------------------------------------ training
     def setup(self, stage: str) -> None:
@@ -194,6 +215,8 @@ class GANModule(pl.LightningModule):
             self.manual_backward(loss_g)
         values["train/grad_norm_g"] = gradient_norm(self.generator.parameters())
         opt_g.step()
+        if self.generator_ema is not None:
+            self.generator_ema.update_parameters(self.generator)
         values["train/loss_g"] = loss_g.detach()
         self.log_training_values(values, batch_idx)
 

@@ -53,3 +53,34 @@ def test_every_trainer_config_key_is_a_trainer_argument():
     valid = set(inspect.signature(pl.Trainer.__init__).parameters)
     keys = set(yaml.safe_load((CONFIG_DIR / "trainer" / "default.yaml").read_text()))
     assert keys <= valid, keys - valid
+
+
+def test_spectral_norm_bounds_every_layer_gain():
+    torch.manual_seed(0)
+    d = DCGANDiscriminator(image_size=8, channels=1, base_width=8, spectral_norm=True)
+    for _ in range(30):  # power iterations run in training-mode forwards
+        d(torch.randn(4, 1, 8, 8))
+    linear = d.head.linear
+    assert torch.linalg.matrix_norm(linear.weight, ord=2).item() == pytest.approx(1.0, rel=1e-3)
+
+
+def test_generator_weight_average_is_what_samples_come_from(tmp_path):
+    from conftest import compose_config, tiny_overrides
+    from gan_lab.train import train
+
+    no_metrics = ["callbacks.inception_score=null", "callbacks.fid=null", "callbacks.birthday=null",
+                  "callbacks.mode_coverage=null"]
+    cfg = compose_config([*tiny_overrides("ring8"), *no_metrics, "data.num_samples=1000", "model.ema_decay=0.9"], tmp_path)
+    train(cfg, tmp_path)
+    from gan_lab.checkpoints import load_model
+
+    model, _, _ = load_model(tmp_path / "checkpoints" / "last.ckpt")
+    assert model.generator_ema.n_averaged.item() == 3  # one update per generator step
+    average, trained = model.sampling_generator, model.generator
+    assert average is not trained
+    assert not torch.equal(next(average.parameters()), next(trained.parameters()))
+    z = model.sample_latent(5, torch.Generator().manual_seed(0))
+    average.eval()
+    assert torch.equal(model.generate(5, seed=0), average(z))
+    with pytest.raises(ValueError, match="ema_decay"):
+        type(model)(trained, model.discriminator, model.loss, model.optimizer_g, model.optimizer_d, ema_decay=1.5)

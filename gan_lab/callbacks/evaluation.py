@@ -89,7 +89,7 @@ class SharedEvaluation:
         noise = pl_module.sample_latent(self.num_samples, torch.Generator().manual_seed(seed))
         chunks = list(noise.split(CHUNK_SIZE))
         mine = range(trainer.global_rank, len(chunks), trainer.world_size)  # round-robin chunks per rank
-        generator = pl_module.generator
+        generator = pl_module.sampling_generator
         was_training = generator.training
         generator.eval()
         parts = []

@@ -61,6 +61,8 @@ class DCGANDiscriminator(nn.Module):
     does, explicitly), and gradient penalties (WGAN-GP) need per-sample
     gradients.  ``dropout`` helps on small data sets such as the 1,797 digits,
     where a discriminator otherwise memorises the training set.
+    ``spectral_norm`` divides each convolution and linear weight by its
+    largest singular value (Miyato et al. 2018), bounding D's Lipschitz constant.
     """
 
     def __init__(
@@ -70,6 +72,7 @@ class DCGANDiscriminator(nn.Module):
         base_width: int = 64,
         dropout: float = 0.0,
         minibatch: Mapping[str, int] | None = None,
+        spectral_norm: bool = False,
     ) -> None:
         super().__init__()
         self.input_shape = (int(channels), int(image_size), int(image_size))
@@ -81,9 +84,24 @@ class DCGANDiscriminator(nn.Module):
         layers.append(nn.Flatten())
         self.features = nn.Sequential(*layers)
         self.head = LogitHead(widths[-1] * base_size**2, minibatch)
+        if spectral_norm:
+            apply_spectral_norm(self)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.head(self.features(x))
+
+
+def apply_spectral_norm(module: nn.Module) -> nn.Module:
+    """Spectral normalisation (Miyato et al. 2018) on every convolution and linear layer of ``module``.
+
+    Uses torch's parametrisation (one power iteration per training forward).
+    The minibatch discrimination tensor is left alone: it is a distance
+    projection, not a layer whose gain needs bounding.
+    """
+    for layer in list(module.modules()):
+        if isinstance(layer, (nn.Conv2d, nn.Linear)):
+            nn.utils.parametrizations.spectral_norm(layer)
+    return module
 
 
 def count_parameters(module: nn.Module) -> int:
@@ -91,4 +109,4 @@ def count_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
-__all__ = ["DCGANDiscriminator", "DCGANGenerator", "count_parameters", "upsampling_plan"]
+__all__ = ["DCGANDiscriminator", "DCGANGenerator", "apply_spectral_norm", "count_parameters", "upsampling_plan"]
