@@ -24,6 +24,7 @@ from torch import Tensor, nn
 from torch.optim import Optimizer
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
+from gan_lab.augment import no_augmentation
 from gan_lab.losses import GANLoss
 
 OptimizerFactory = Callable[..., Optimizer]
@@ -93,6 +94,9 @@ class GANModule(pl.LightningModule):
             smooths out the oscillation of the game and gives visibly cleaner
             samples at no training cost.  ``None`` samples from the trained
             generator itself.
+        augment: a differentiable augmentation applied to real and generated
+            batches alike whenever D sees them in training (e.g.
+            :class:`gan_lab.augment.DiffAugment`); ``None`` for none.
     """
 
     def __init__(
@@ -104,6 +108,7 @@ class GANModule(pl.LightningModule):
         optimizer_d: OptimizerFactory,
         d_steps_per_g_step: int = 1,
         ema_decay: float | None = None,
+        augment: Callable[[Tensor], Tensor] | None = None,
     ) -> None:
         super().__init__()
         if tuple(generator.output_shape) != tuple(discriminator.input_shape):
@@ -126,6 +131,7 @@ class GANModule(pl.LightningModule):
         self.optimizer_g = optimizer_g
         self.optimizer_d = optimizer_d
         self.d_steps_per_g_step = int(d_steps_per_g_step)
+        self.augment = augment if augment is not None else no_augmentation
         self.latent_dim = int(generator.latent_dim)
         self.generator_ema = None
         if ema_decay is not None:
@@ -135,7 +141,7 @@ class GANModule(pl.LightningModule):
         #: The resolved run config, stored in checkpoints so that ``gan-lab-eval``
         #: can rebuild the model from a checkpoint alone. Set by ``gan_lab.train``.
         self.run_config: dict[str, Any] | None = None
-        self.save_hyperparameters(ignore=["generator", "discriminator", "loss", "optimizer_g", "optimizer_d"])
+        self.save_hyperparameters(ignore=["generator", "discriminator", "loss", "optimizer_g", "optimizer_d", "augment"])
 
     # ------------------------------------------------------------------ sampling
     @property
@@ -190,7 +196,8 @@ class GANModule(pl.LightningModule):
         batch_size = len(real)
 
         # Discriminator step: the fakes are detached, so no gradient reaches G.
-        fake = self.generator(self.sample_latent(batch_size)).detach()
+        real = self.augment(real)
+        fake = self.augment(self.generator(self.sample_latent(batch_size)).detach())
         real_logits, fake_logits = self.discriminator(real), self.discriminator(fake)
         loss_d = self.loss.discriminator_loss(real_logits, fake_logits)
         if self.loss.penalty is not None:
@@ -209,7 +216,8 @@ class GANModule(pl.LightningModule):
             return
         # Generator step, with fresh noise, through a frozen discriminator.
         with frozen(self.discriminator):
-            loss_g = self.loss.generator_loss(self.discriminator(self.generator(self.sample_latent(batch_size))))
+            fake = self.augment(self.generator(self.sample_latent(batch_size)))
+            loss_g = self.loss.generator_loss(self.discriminator(fake))
             self._check_finite("loss_g", loss_g)
             opt_g.zero_grad(set_to_none=True)
             self.manual_backward(loss_g)
