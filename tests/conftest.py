@@ -29,6 +29,11 @@ TINY_NETS = {
     "mlp": ["model.generator.hidden_dims=[16]", "model.discriminator.hidden_dims=[16]"],
 }
 
+#: Switch the metric callbacks off (tests of training alone).
+NO_METRICS = ["callbacks.inception_score=null", "callbacks.fid=null", "callbacks.birthday=null", "callbacks.mode_coverage=null"]
+#: The metric callbacks on a small sample (tests that need them, kept fast).
+SMALL_METRICS = ["metrics.num_samples=500", "callbacks.birthday.num_trials=10", "callbacks.fid.kid_subset_size=200"]
+
 
 def tiny_overrides(data: str) -> list[str]:
     net = "mlp" if data in ("ring8", "grid25") else "dcgan"

@@ -57,11 +57,9 @@ def test_unknown_policy_lists_the_valid_ones():
 
 
 def test_augment_group_trains_a_few_steps(tmp_path):
-    from conftest import compose_config, tiny_overrides
+    from conftest import NO_METRICS, compose_config, tiny_overrides
     from gan_lab.train import train
 
-    no_metrics = ["callbacks.inception_score=null", "callbacks.fid=null", "callbacks.birthday=null",
-                  "callbacks.mode_coverage=null"]
-    cfg = compose_config([*tiny_overrides("digits"), *no_metrics, "augment=translation_cutout"], tmp_path)
+    cfg = compose_config([*tiny_overrides("digits"), *NO_METRICS, "augment=translation_cutout"], tmp_path)
     assert cfg.model.augment.policies == ["translation", "cutout"]
     assert "train/loss_g" in train(cfg, tmp_path)

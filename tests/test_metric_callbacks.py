@@ -8,7 +8,7 @@ import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from conftest import compose_config, run_cli, tiny_overrides
+from conftest import SMALL_METRICS, compose_config, run_cli, tiny_overrides
 from gan_lab.callbacks import FID, BirthdayParadox
 from gan_lab.evaluate import evaluate
 from gan_lab.train import train, user_message
@@ -23,7 +23,6 @@ METRIC_TAGS = {
     "metrics/modes_covered",
     "metrics/mode_kl",
 }
-SMALL_METRICS = ["metrics.num_samples=500", "callbacks.birthday.num_trials=10", "callbacks.fid.kid_subset_size=200"]
 TWO_EPOCHS = ["trainer.max_epochs=2"]
 
 

@@ -65,12 +65,10 @@ def test_spectral_norm_bounds_every_layer_gain():
 
 
 def test_generator_weight_average_is_what_samples_come_from(tmp_path):
-    from conftest import compose_config, tiny_overrides
+    from conftest import NO_METRICS, compose_config, tiny_overrides
     from gan_lab.train import train
 
-    no_metrics = ["callbacks.inception_score=null", "callbacks.fid=null", "callbacks.birthday=null",
-                  "callbacks.mode_coverage=null"]
-    cfg = compose_config([*tiny_overrides("ring8"), *no_metrics, "data.num_samples=1000", "model.ema_decay=0.9"], tmp_path)
+    cfg = compose_config([*tiny_overrides("ring8"), *NO_METRICS, "data.num_samples=1000", "model.ema_decay=0.9"], tmp_path)
     train(cfg, tmp_path)
     from gan_lab.checkpoints import load_model
 

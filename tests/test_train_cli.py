@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from conftest import TINY_NETS, TINY_TRAINER, compose_config, run_cli, tiny_overrides
+from conftest import NO_METRICS, TINY_NETS, TINY_TRAINER, compose_config, run_cli, tiny_overrides
 from gan_lab.train import train, user_message
 
 TRAIN_TAGS = {"train/loss_d", "train/loss_g", "train/d_real", "train/d_fake", "train/grad_norm_g"}
@@ -31,7 +31,6 @@ def image_tags(run_dir: Path) -> set[str]:
     return tags
 
 
-NO_METRICS = ["callbacks.inception_score=null", "callbacks.fid=null", "callbacks.birthday=null", "callbacks.mode_coverage=null"]
 
 
 @pytest.mark.parametrize("data", ["digits", "stacked_digits", "ring8", "grid25"])

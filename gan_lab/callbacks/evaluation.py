@@ -17,7 +17,12 @@ of the same composition as in one process, which keeps results bit-identical.
 
 from __future__ import annotations
 
+import contextlib
+import random
+from collections.abc import Iterator
 from dataclasses import dataclass
+
+import numpy as np
 
 import pytorch_lightning as pl
 import torch
@@ -66,7 +71,10 @@ class SharedEvaluation:
     def evaluator(self, kind: str, datamodule) -> Evaluator:
         """The evaluator of ``kind`` for this data set, built (or trained) once per run."""
         if kind not in self.evaluators:
-            self.evaluators[kind] = evaluator_for(datamodule, kind)
+            # Training a classifier draws random numbers, loading a cached one does not: keep the
+            # run's random streams out of it, so a run's numbers never depend on the cache.
+            with preserved_random_state():
+                self.evaluators[kind] = evaluator_for(datamodule, kind)
         return self.evaluators[kind]
 
     def real(self, evaluator: Evaluator, datamodule, seed: int) -> Scored:
@@ -120,6 +128,18 @@ def gather_chunks(trainer: pl.Trainer, pl_module: pl.LightningModule, local: Ten
     per_rank = [list(gathered[r, : shares[r]].split(chunk_sizes[r::world])) for r in range(world)]
     ordered = [per_rank[i % world][i // world] for i in range(len(chunk_sizes))]
     return torch.cat(ordered)
+
+
+@contextlib.contextmanager
+def preserved_random_state() -> Iterator[None]:
+    """Restore torch's (CPU and CUDA), NumPy's and Python's global random states on exit."""
+    numpy_state, python_state = np.random.get_state(), random.getstate()
+    with torch.random.fork_rng(devices=range(torch.cuda.device_count()) if torch.cuda.is_available() else []):
+        try:
+            yield
+        finally:
+            np.random.set_state(numpy_state)
+            random.setstate(python_state)
 
 
 def shared_evaluation(trainer: pl.Trainer) -> SharedEvaluation:

@@ -229,8 +229,9 @@ class BirthdayParadox(MetricCallback):
     batch collides if two of its samples are closer than a threshold
     calibrated on real batches of the same size (see
     :func:`gan_lab.metrics.birthday_paradox`).  Logs
-    ``metrics/birthday_collision_rate`` and ``metrics/birthday_support_size``
-    (infinite when nothing collides, logged as -1 with the rate then 0),
+    ``metrics/birthday_collision_rate``, ``metrics/birthday_support_size``
+    (infinite when nothing collides, logged as -1 with the rate then 0) and
+    ``metrics/birthday_support_size_low``, its 95 % lower confidence bound,
     and draws the closest pairs so a person can judge them, as the authors did.
 
     ``space="pixels"`` compares flattened samples (the paper's choice for
@@ -300,6 +301,8 @@ class BirthdayParadox(MetricCallback):
         return {
             "metrics/birthday_collision_rate": result.collision_rate,
             "metrics/birthday_support_size": finite_or_minus_one(result.support_size),
+            # 95 % lower bound: finite even when nothing collides ("the support is at least this").
+            "metrics/birthday_support_size_low": finite_or_minus_one(result.support_size_interval[0]),
         }
 
     def draw(self, trainer, fake, real):
