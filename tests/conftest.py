@@ -9,10 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
-from omegaconf import DictConfig, open_dict
+from omegaconf import DictConfig
 
-from gan_lab.config_paths import CONFIG_DIR
+import gan_lab.compose
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,16 +41,7 @@ def tiny_overrides(data: str) -> list[str]:
 
 def compose_config(overrides: list[str], run_dir: Path) -> DictConfig:
     """The config the CLI would build for ``overrides``, with its run directory at ``run_dir``."""
-    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
-        cfg = compose("config", overrides=overrides, return_hydra_config=True)
-    with open_dict(cfg):
-        cfg.hydra.runtime.output_dir = str(run_dir)
-    from hydra.core.hydra_config import HydraConfig
-
-    HydraConfig.instance().set_config(cfg)
-    with open_dict(cfg):
-        del cfg["hydra"]  # as in the CLI: the app sees its own config, Hydra's lives in HydraConfig
-    return cfg
+    return gan_lab.compose.compose_config(overrides, run_dir)
 
 
 def run_cli(
