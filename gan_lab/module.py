@@ -245,7 +245,9 @@ class GANModule(pl.LightningModule):
             scalars = dict(zip(values, torch.stack(list(values.values())).tolist()))
             for logger in self.loggers:
                 logger.log_metrics(scalars, step=step)
-        if batch_idx % PROGRESS_EVERY == 0 or batch_idx + 1 == trainer.num_training_batches:
+        epoch_end = batch_idx + 1 == trainer.num_training_batches
+        shown = trainer.progress_bar_callback is not None and batch_idx % PROGRESS_EVERY == 0
+        if shown or epoch_end:  # the bar when there is one; callback_metrics (the run's summary) at epoch end
             self.log_dict(values, prog_bar=True, logger=False)
 
     def _check_finite(self, name: str, value: Tensor) -> None:
