@@ -3,7 +3,7 @@
     gan-lab-train                                   # the default: digits, DCGAN, non-saturating loss
     gan-lab-train data=grid25 loss=minimax
     gan-lab-train -m loss=minimax,non_saturating seed=0,1
-    gan-lab-train experiment=grid25_minibatch
+    gan-lab-train experiment=mode_collapse_grid25 model=minibatch_gan
 
 Everything is built by ``hydra.utils.instantiate`` from the composed config:
 data module, model (networks + loss + optimisers), callbacks, logger, and a
