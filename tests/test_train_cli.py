@@ -105,3 +105,12 @@ def test_cli_reports_bad_input_without_a_stack_trace(tmp_path):
     assert result.returncode == 1
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_corrupt_checkpoint_to_resume_from_fails_clearly(tmp_path):
+    bad = tmp_path / "last.ckpt"
+    bad.write_bytes(b"\x00 truncated download")
+    result = run_cli("gan_lab.train", [*tiny_overrides("ring8"), *NO_METRICS, f"ckpt_path={bad}",
+                                       f"hydra.run.dir={tmp_path / 'run'}"], tmp_path)
+    assert result.returncode == 1
+    assert "is not a readable PyTorch checkpoint" in result.stderr and "Traceback" not in result.stderr

@@ -40,12 +40,16 @@ def load(results: Path) -> list[dict]:
 
 
 def summary(values: list[float], fmt: str, scale: float = 1.0) -> str:
-    finite = [v * scale for v in values if v is not None and math.isfinite(v) and v >= 0]
+    """Mean ± std of the finite values; infinite ones (a KL with an empty mode histogram) are counted apart."""
+    present = [v for v in values if v is not None and v >= 0]
+    finite = [v * scale for v in present if math.isfinite(v)]
+    infinite = len(present) - len(finite)
+    note = f" (+{infinite} inf)" if infinite else ""
     if not finite:
-        return "-"
+        return "inf" if infinite else "-"
     if len(finite) == 1:
-        return fmt.format(finite[0])
-    return f"{fmt.format(statistics.mean(finite))} ± {fmt.format(statistics.stdev(finite))}"
+        return fmt.format(finite[0]) + note
+    return f"{fmt.format(statistics.mean(finite))} ± {fmt.format(statistics.stdev(finite))}{note}"
 
 
 def table(records: list[dict], dataset: str) -> list[str]:
