@@ -1,20 +1,27 @@
 """Is the generator copying its training set?  Nearest neighbours, and their limits (lesson 8).
 
-The usual check puts each generated sample beside its nearest training
-image.  In pixel space this is a weak test: shifting an image by one or two
-pixels changes most of its pixels, so the pixel-nearest neighbour of a
-shifted copy is usually a *different* image (``shift_image`` lets notebook 3
-show it), while a feature space that ignores small shifts (a classifier's
-features) still finds the original.  :func:`memorisation_report` therefore
+The usual check (e.g. Goodfellow et al. 2014, Figure 2, whose rightmost
+column shows each sample's nearest training example) puts each generated
+sample beside its nearest training image.  In pixel space this is a weak
+test: shifting an image by one or two pixels changes most of its pixels, so
+the pixel-nearest neighbour of a shifted copy is usually a *different*
+training image, and a shifted copy goes unflagged (:func:`shift_image` lets
+notebook 3 show it).  A feature space that ignores small shifts, such as a
+classifier's features, still finds the original, so :func:`memorisation_report`
 looks in both spaces.
 
-Distances are Euclidean between flattened samples, computed with
-``torch.cdist`` in float64 (exact enough that a copy is at distance 0 up to
-rounding), in batches so memory stays bounded.
+Distances are Euclidean between flattened samples.  Candidates are ranked
+with the squared-distance identity ||q - r||^2 = ||q||^2 + ||r||^2 - 2 q.r in
+float64 (one matrix product, so fast on large training sets; clamped at 0
+against rounding), then the k winners' distances are recomputed from the
+differences, so an exact copy is at distance exactly 0 (the identity alone
+leaves ~1e-7 for float32 data).  Queries are processed in batches so
+memory stays bounded.
 """
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,47 +29,74 @@ import numpy as np
 import torch
 from torch import Tensor
 
-#: Quantile of train-to-train nearest-neighbour distances below which a generated sample counts as a near-copy.
+#: Default quantile of the training set's nearest-other-sample distances used as the near-copy threshold.
 COPY_QUANTILE = 0.01
 
+#: Training samples whose nearest-other-sample distances calibrate the threshold (a random subset; the
+#: neighbours are still searched in the whole training set, so the distances are not inflated).
+CALIBRATION_SAMPLES = 2000
 
-def _flat(x, name: str) -> Tensor:
-    tensor = x.detach() if isinstance(x, Tensor) else torch.as_tensor(np.asarray(x))
+#: Largest number of (query, reference) distances held in memory at once (2^22 float64 = 32 MiB).
+MAX_PAIRS_PER_BATCH = 2**22
+
+
+def _as_matrix(x, name: str) -> Tensor:
+    """``x`` as a float64 ``(n, d)`` tensor, one flattened sample per row."""
+    tensor = x.detach() if isinstance(x, Tensor) else torch.as_tensor(np.asarray(x, dtype=np.float64))
     if tensor.ndim == 0 or len(tensor) == 0:
         raise ValueError(f"{name} must hold at least one sample, got shape {tuple(tensor.shape)}.")
-    return tensor.reshape(len(tensor), -1).to(torch.float64)
+    matrix = tensor.to(torch.float64).reshape(len(tensor), -1)
+    if matrix.shape[1] == 0 or not torch.isfinite(matrix).all():
+        raise ValueError(f"{name} must hold finite values, got shape {tuple(tensor.shape)}.")
+    return matrix
 
 
-def nearest_neighbours(queries, references, k: int = 1, batch_size: int = 1024,
-                       exclude_self: bool = False) -> tuple[Tensor, Tensor]:
-    """Distances ``(n, k)`` and indices ``(n, k)`` of each query's ``k`` nearest references, closest first.
+def nearest_neighbours(queries, references, k: int = 1,
+                       batch_size: int | None = None) -> tuple[Tensor, Tensor]:
+    """The ``k`` nearest references of each query (Euclidean, flattened samples), closest first.
 
-    ``exclude_self`` skips reference i for query i (queries == references: the nearest *other* sample).
+    Args:
+        queries: ``(n, ...)`` tensor or array.
+        references: ``(m, ...)`` with the same number of values per sample.
+        k: neighbours per query, 1 <= k <= m.
+        batch_size: queries per batch; by default as many as keep about
+            :data:`MAX_PAIRS_PER_BATCH` distances in memory.
+
+    Returns:
+        ``(distances, indices)``, both ``(n, k)``: float64 distances and int64 indices into ``references``.
     """
-    q, r = _flat(queries, "queries"), _flat(references, "references")
+    q, r = _as_matrix(queries, "queries"), _as_matrix(references, "references")
     if q.shape[1] != r.shape[1]:
         raise ValueError(f"queries have {q.shape[1]} values per sample but references have {r.shape[1]}.")
-    if not 1 <= k <= len(r) - int(exclude_self):
+    if not 1 <= k <= len(r):
         raise ValueError(f"k must be between 1 and the number of references ({len(r)}), got {k}.")
+    if batch_size is not None and batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
+    rows = batch_size or max(1, MAX_PAIRS_PER_BATCH // len(r))
+    reference_norms = r.square().sum(dim=1)  # (m,)
     distances, indices = [], []
-    for start in range(0, len(q), batch_size):
-        d = torch.cdist(q[start : start + batch_size], r)  # (b, m)
-        if exclude_self:
-            rows = torch.arange(len(d))
-            d[rows, rows + start] = float("inf")
-        values, index = d.topk(k, dim=1, largest=False)
-        distances.append(values)
-        indices.append(index)
+    for chunk in q.split(rows):  # (b, d)
+        squared = torch.addmm(chunk.square().sum(dim=1, keepdim=True) + reference_norms, chunk, r.T, alpha=-2)
+        candidates = squared.clamp_(min=0).topk(k, dim=1, largest=False).indices  # (b, k)
+        exact = (chunk[:, None, :] - r[candidates]).square().sum(dim=2).sqrt()  # (b, k): from the differences
+        exact, order = exact.sort(dim=1)  # rounding may have swapped near-ties
+        distances.append(exact)
+        indices.append(candidates.gather(1, order))
     return torch.cat(distances), torch.cat(indices)
 
 
-def shift_image(images: Tensor, dx: int, dy: int, fill: float = -1.0) -> Tensor:
-    """Images ``(N, C, H, W)`` moved ``dx`` pixels right and ``dy`` down, uncovered pixels set to ``fill``.
+def shift_image(images, dx: int, dy: int, fill: float = -1.0) -> Tensor:
+    """Images moved ``dx`` whole pixels right and ``dy`` down (negative: left / up).
 
-    ``fill=-1`` is the background of images scaled to [-1, 1].
+    Works on the last two axes, so ``(H, W)``, ``(C, H, W)`` and ``(N, C, H, W)``
+    all shift.  Pixels moved out of the frame are lost; the uncovered ones get
+    ``fill``, by default -1, the background of images scaled to [-1, 1]
+    (use 0 for images in [0, 1]).
     """
-    if images.ndim != 4:
-        raise ValueError(f"shift_image needs a batch of images (N, C, H, W), got shape {tuple(images.shape)}.")
+    images = torch.as_tensor(images)
+    dx, dy = operator.index(dx), operator.index(dy)  # whole pixels only: a TypeError for 0.5
+    if images.ndim < 2:
+        raise ValueError(f"shift_image needs images (..., H, W), got shape {tuple(images.shape)}.")
     height, width = images.shape[-2:]
     if abs(dx) >= width or abs(dy) >= height:
         raise ValueError(f"a shift of ({dx}, {dy}) moves a {height}x{width} image out of the frame.")
@@ -73,50 +107,112 @@ def shift_image(images: Tensor, dx: int, dy: int, fill: float = -1.0) -> Tensor:
     return out
 
 
-@dataclass
+def nearest_other_distances(samples, max_samples: int | None = CALIBRATION_SAMPLES, seed: int = 0) -> Tensor:
+    """Distance from each of (up to ``max_samples`` randomly chosen) samples to its nearest *other* sample.
+
+    Duplicates in ``samples`` count as other samples (distance 0).
+    """
+    matrix = _as_matrix(samples, "samples")
+    if len(matrix) < 2:
+        raise ValueError("the nearest other sample needs at least two samples.")
+    picks = torch.arange(len(matrix))
+    if max_samples is not None and len(matrix) > max_samples:
+        picks = torch.randperm(len(matrix), generator=torch.Generator().manual_seed(seed))[:max_samples]
+    distances, indices = nearest_neighbours(matrix[picks], matrix, k=2)
+    # The nearest reference is normally the sample itself; then the second one is the nearest other.
+    itself = indices[:, 0] == picks
+    return torch.where(itself, distances[:, 1], distances[:, 0])
+
+
+def calibrated_copy_threshold(train, quantile: float = COPY_QUANTILE,
+                              max_samples: int | None = CALIBRATION_SAMPLES) -> float:
+    """Near-copy distance: the ``quantile`` of the training set's nearest-other-sample distances.
+
+    A generated sample at or below it is closer to a training sample than
+    99 % (for the default 0.01) of training samples are to their nearest
+    neighbour: closer than the data set's own "natural" spacing.
+    """
+    if not 0 <= quantile <= 1:
+        raise ValueError(f"quantile must be in [0, 1], got {quantile}.")
+    return float(torch.quantile(nearest_other_distances(train, max_samples), quantile))
+
+
+@dataclass(frozen=True)
 class SpaceReport:
     """Nearest training sample of each generated sample in one space (pixels or features)."""
 
-    distances: Tensor  # (n,)
-    indices: Tensor  # (n,) index into the training set
+    distances: Tensor  # (n,) float64 distance to the nearest training sample
+    indices: Tensor  # (n,) its index in the training set
     copy_threshold: float  # distances at or below this count as near-copies
-    copy_fraction: float  # fraction of generated samples at or below it
+    is_copy: Tensor  # (n,) bool: distance <= copy_threshold
+
+    @property
+    def copy_fraction(self) -> float:
+        """Fraction of generated samples that are near-copies."""
+        return float(self.is_copy.double().mean())
 
 
-@dataclass
+@dataclass(frozen=True)
 class MemorisationReport:
+    """Nearest-neighbour check of generated samples against the training set."""
+
     pixels: SpaceReport
-    features: SpaceReport | None
+    features: SpaceReport | None  # None when no feature function was given
 
 
-def _space_report(generated: Tensor, train: Tensor, threshold: float | None) -> SpaceReport:
+def _space_report(generated, train, threshold: float | None, quantile: float) -> SpaceReport:
     distances, indices = nearest_neighbours(generated, train)
     if threshold is None:
-        # Calibrate on the data itself: how close do *distinct* training samples come to each other?
-        train_distances, _ = nearest_neighbours(train, train, exclude_self=True)
-        threshold = float(torch.quantile(train_distances[:, 0], COPY_QUANTILE))
-    distances, indices = distances[:, 0], indices[:, 0]
-    return SpaceReport(distances, indices, threshold, float((distances <= threshold).double().mean()))
+        threshold = calibrated_copy_threshold(train, quantile)
+    distances = distances[:, 0]
+    return SpaceReport(distances, indices[:, 0], float(threshold), distances <= threshold)
+
+
+def _features_of(features: Callable[[Tensor], Tensor], samples: Tensor, name: str) -> Tensor:
+    with torch.no_grad():
+        # float32, the dtype of evaluator networks (Evaluator.features rejects float64 input to float32 weights).
+        out = torch.as_tensor(features(samples.float()))
+    if out.ndim < 1 or len(out) != len(samples):
+        raise ValueError(f"features must return one row per sample: {len(samples)} {name} samples gave "
+                         f"shape {tuple(out.shape)}.")
+    return out
 
 
 def memorisation_report(generated, train, features: Callable[[Tensor], Tensor] | None = None,
-                        copy_threshold: float | None = None) -> MemorisationReport:
+                        copy_threshold: float | None = None, feature_copy_threshold: float | None = None,
+                        quantile: float = COPY_QUANTILE) -> MemorisationReport:
     """Nearest training neighbours of ``generated`` in pixel space and, given ``features``, in feature space.
 
     Args:
-        generated, train: samples (any shape; compared flattened).
-        features: e.g. an evaluator's ``features`` method; maps a batch to ``(N, d)``.
-        copy_threshold: pixel-space near-copy distance; by default the 1 % quantile of the distance
-            between each training sample and its nearest *other* training sample (feature space is
-            always calibrated that way).
+        generated, train: samples, tensors or arrays of any (equal) shape per sample; compared flattened.
+        features: maps a float32 batch ``(N, ...)`` to ``(N, d)``, e.g. an evaluator's ``features``
+            method (see :mod:`gan_lab.metrics.evaluators.base`).
+        copy_threshold, feature_copy_threshold: near-copy distances in pixel / feature space.  By default
+            each is calibrated on the training set in that space: the ``quantile`` (default 1 %) of the
+            distances from training samples to their nearest *other* training sample (see
+            :func:`calibrated_copy_threshold`).  Exact duplicates in the training set make it 0; copies
+            still count, since the comparison is "at or below".
+
+    Returns:
+        A :class:`MemorisationReport`; ``report.pixels.copy_fraction`` is the fraction of near-copies.
     """
     generated, train = torch.as_tensor(generated), torch.as_tensor(train)
-    pixels = _space_report(generated, train, copy_threshold)
+    pixels = _space_report(generated, train, copy_threshold, quantile)
     feature_report = None
     if features is not None:
-        with torch.no_grad():
-            feature_report = _space_report(features(generated.float()), features(train.float()), None)
+        generated_features = _features_of(features, generated, "generated")
+        train_features = _features_of(features, train, "training")
+        feature_report = _space_report(generated_features, train_features, feature_copy_threshold, quantile)
     return MemorisationReport(pixels, feature_report)
 
 
-__all__ = ["MemorisationReport", "SpaceReport", "memorisation_report", "nearest_neighbours", "shift_image"]
+__all__ = [
+    "COPY_QUANTILE",
+    "MemorisationReport",
+    "SpaceReport",
+    "calibrated_copy_threshold",
+    "memorisation_report",
+    "nearest_neighbours",
+    "nearest_other_distances",
+    "shift_image",
+]
