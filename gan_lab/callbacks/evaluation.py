@@ -61,6 +61,7 @@ class SharedEvaluation:
     def __init__(self) -> None:
         self.num_samples = 0
         self.evaluators: dict[str, Evaluator] = {}
+        self.described: set[str] = set()  # evaluators whose description is already in TensorBoard
         self._fake: dict[tuple, Scored] = {}
         self._real: dict[tuple, Scored] = {}
 

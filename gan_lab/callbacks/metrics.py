@@ -94,7 +94,9 @@ class MetricCallback(pl.Callback, ABC):
             self._log(pl_module, self.reference(real, evaluator, trainer.datamodule))
             self._log(pl_module, {f"settings/{key}": value for key, value in self.settings(evaluator).items()})
             writer = tensorboard_writer(trainer) if trainer.is_global_zero else None
-            if writer is not None:  # the one setting that is not a number
+            # The one setting that is not a number; every callback shares the evaluator, so write it once.
+            if writer is not None and evaluator.name not in shared.described:
+                shared.described.add(evaluator.name)
                 writer.add_text("settings/evaluator", describe(evaluator), logging_step(trainer))
         values = self.compute(fake, real, evaluator, trainer.datamodule)
         self._log(pl_module, values)
