@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import random
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 import pytorch_lightning as pl
@@ -25,7 +26,11 @@ from torch.optim import Optimizer
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from gan_lab.augment import no_augmentation
+from gan_lab.cuda_check import use_fast_cuda_check
 from gan_lab.losses import GANLoss
+
+# Lightning's import made every optimiser step slower on machines without a GPU (see gan_lab.cuda_check).
+use_fast_cuda_check()
 
 OptimizerFactory = Callable[..., Optimizer]
 
