@@ -1,91 +1,183 @@
-"""Minibatch discrimination on a CPU: two ways to compute the L1 distances, and the layer's cost in D.
+"""Minibatch discrimination on a CPU: three routes to the same layer, and the layer's cost inside a discriminator.
 
-    python experiments/benchmarks/minibatch_discrimination_speed.py [--repeats 20]
+    python experiments/benchmarks/minibatch_discrimination_speed.py [--repeats 11]
 
-1. The pairwise L1 distances between the rows M_{i,b} (the only costly part
-   of the layer) with ``torch.cdist(p=1)`` over the kernels, as gan_lab does,
-   against broadcasting |M_i - M_j|: forward + backward, same inputs, interleaved, best of
-   ``--repeats``; they must agree to 1e-5.
-2. A discriminator step (forward + backward on a real and a fake batch) with
-   and without the layer, for the grid25 MLP and the digits DCGAN
-   discriminators at their default sizes.
+1. The layer alone (``gan_lab.nets.MinibatchDiscrimination``, B = 100 kernels
+   of C = 5), forward + backward to T and to the input, for batch sizes N and
+   feature widths A around gan_lab's: the three routes of
+   ``gan_lab.nets.minibatch_discrimination.ROUTES`` on the same layer and
+   inputs, interleaved (each repeat runs every route once, in a rotating
+   order), best of ``--repeats``.  The routes must give the same values and
+   gradients (checked first, printed as the largest relative difference from
+   the broadcast route) and the table also gives what each keeps for the
+   backward pass.
+2. One discriminator step (forward on a real and on a fake batch, BCE loss,
+   backward, Adam step) without the layer and with it (100 x 5 kernels, as in
+   ``model=minibatch_gan``), for the grid25 MLP and the digits 8x8 DCGAN
+   discriminators of ``configs/net``: the layer's overhead ratio, with the
+   default "fused" route and with the "cdist" route.
+
+Timings are wall-clock on however many threads torch uses (printed), best of
+``--repeats``: other jobs on the machine can only add time, and the
+"noise" column (the largest median / best ratio of the row) shows how much
+they did; near 1 means a quiet run.  About 30 s on 2 cores.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import platform
+import statistics
 import time
+from typing import Callable
 
 import torch
+import torch.nn.functional as F
 
-from gan_lab.nets import DCGANDiscriminator, MLPDiscriminator
+from gan_lab.nets import DCGANDiscriminator, MinibatchDiscrimination, MLPDiscriminator
+from gan_lab.nets.minibatch_discrimination import ROUTES
 
-
-def l1_broadcast(m):  # (N, B, C) -> (N, N, B)
-    return (m.unsqueeze(1) - m.unsqueeze(0)).abs().sum(dim=3)
-
-
-def l1_cdist(m):
-    return torch.cdist(m.transpose(0, 1), m.transpose(0, 1), p=1).permute(1, 2, 0)
+NUM_KERNELS, KERNEL_DIM = 100, 5
+LAYER_SIZES = [(64, 64), (64, 512), (128, 256), (256, 128), (256, 512)]  # (N, A)
+ROUTE_ORDER = ["cdist", "broadcast", "fused"]
 
 
-def best_time(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
+def interleaved_best(
+    fns: dict[str, Callable[[], object]], repeats: int, warmup: int = 2
+) -> tuple[dict[str, float], float]:
+    """Best seconds per call of each function, the functions taking turns in a rotating order; and the noise.
+
+    The noise is the largest ratio median / best over the functions.
+    """
+    names = list(fns)
+    for _ in range(warmup):
+        for name in names:
+            fns[name]()
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(repeats):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            start = time.perf_counter()
+            fns[name]()
+            times[name].append(time.perf_counter() - start)
+    noise = max(statistics.median(t) / min(t) for t in times.values())
+    return {name: min(t) for name, t in times.items()}, noise
+
+
+def saved_megabytes(fn: Callable[[], torch.Tensor]) -> float:
+    """MB of distinct storages that autograd keeps for the backward of ``fn()``."""
+    storages: dict[int, int] = {}
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        storage = t.untyped_storage()
+        storages[storage.data_ptr()] = storage.nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return sum(storages.values()) / 2**20
 
 
-def distance_routes(repeats: int) -> None:
-    print("| N | B x C | cdist p=1, gan_lab (ms) | broadcast (ms) | broadcast / cdist |\n|---|---|---|---|---|")
-    for n, b, c in [(64, 100, 5), (256, 100, 5), (256, 50, 3)]:
-        m = torch.randn(n, b, c, requires_grad=True)
-        a, r = l1_broadcast(m), l1_cdist(m)
-        assert torch.allclose(a, r, atol=1e-5), "the two routes disagree"
-
-        def step(route):
-            return lambda: torch.exp(-route(m)).sum().backward()
-
-        broadcast, cdist = [], []
-        for _ in range(repeats):  # interleaved
-            broadcast.append(best_time(step(l1_broadcast), 1))
-            cdist.append(best_time(step(l1_cdist), 1))
-        tb, tc = min(broadcast), min(cdist)
-        print(f"| {n} | {b} x {c} | {tc * 1e3:.2f} | {tb * 1e3:.2f} | {tb / tc:.2f} |")
-
-
-def discriminator_cost(repeats: int) -> None:
-    cases = {
-        "grid25 MLP, batch 256": (lambda mb: MLPDiscriminator(input_shape=[2], hidden_dims=[128, 128, 128], minibatch=mb),
-                                  (256, 2)),
-        "digits DCGAN, batch 16": (lambda mb: DCGANDiscriminator(8, 1, 32, minibatch=mb), (16, 1, 8, 8)),
-        "digits DCGAN, batch 64": (lambda mb: DCGANDiscriminator(8, 1, 32, minibatch=mb), (64, 1, 8, 8)),
-    }
-    print("\n| discriminator | without (ms) | with 100 x 5 kernels (ms) | ratio |\n|---|---|---|---|")
-    for name, (build, shape) in cases.items():
+def layer_routes(repeats: int) -> None:
+    print("## The layer alone: forward + backward, B x C = 100 x 5\n")
+    print("| N | A | cdist (ms) | broadcast (ms) | fused, the layer's route (ms) | broadcast / cdist | cdist / fused "
+          "| max rel. diff. values, grads | kept for backward: cdist / broadcast / fused (MB) | noise |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for n, a in LAYER_SIZES:
         torch.manual_seed(0)
-        plain, with_layer = build(None), build({"num_kernels": 100, "kernel_dim": 5})
-        real, fake = torch.randn(shape), torch.randn(shape)
+        layer = MinibatchDiscrimination(a, NUM_KERNELS, KERNEL_DIM)
+        # Features on the scale of a discriminator's hidden layer, spread so that o is neither ~0 nor ~N - 1.
+        x = (torch.randn(n, a) * 0.3).requires_grad_()
+        upstream = torch.randn(n, a + NUM_KERNELS)
 
-        def step(d):
-            return lambda: (d(real).sum() + d(fake).sum()).backward()
+        def run(route: str) -> torch.Tensor:
+            layer.route = route
+            return layer(x)
 
-        a, b = [], []
-        for _ in range(repeats):
-            a.append(best_time(step(plain), 1))
-            b.append(best_time(step(with_layer), 1))
-        print(f"| {name} | {min(a) * 1e3:.2f} | {min(b) * 1e3:.2f} | {min(b) / min(a):.2f} |")
+        def step(route: str) -> Callable[[], None]:
+            def fn() -> None:
+                layer.zero_grad(set_to_none=True)
+                x.grad = None
+                run(route).backward(upstream)
+            return fn
+
+        results = {}
+        for route in ROUTE_ORDER:
+            step(route)()
+            results[route] = (run(route).detach()[:, a:], x.grad.clone(), layer.T.grad.clone())
+        ref = results["broadcast"]
+
+        def rel(u: torch.Tensor, v: torch.Tensor) -> float:
+            return ((u - v).abs().max() / v.abs().max()).item()
+
+        value_diff = max(rel(results[r][0], ref[0]) for r in ROUTE_ORDER)
+        grad_diff = max(max(rel(results[r][1], ref[1]), rel(results[r][2], ref[2])) for r in ROUTE_ORDER)
+        assert value_diff < 1e-5 and grad_diff < 1e-4, f"routes disagree: {value_diff:.1e}, {grad_diff:.1e}"
+        memory = {r: saved_megabytes(lambda r=r: run(r)) for r in ROUTE_ORDER}
+
+        t, noise = interleaved_best({r: step(r) for r in ROUTE_ORDER}, repeats)
+        print(f"| {n} | {a} | {t['cdist'] * 1e3:.1f} | {t['broadcast'] * 1e3:.1f} | {t['fused'] * 1e3:.1f} "
+              f"| {t['broadcast'] / t['cdist']:.2f} | {t['cdist'] / t['fused']:.2f} "
+              f"| {value_diff:.0e}, {grad_diff:.0e} "
+              f"| {memory['cdist']:.0f} / {memory['broadcast']:.0f} / {memory['fused']:.0f} | {noise:.2f} |",
+              flush=True)
+
+
+def discriminator_steps(repeats: int) -> None:
+    minibatch = {"num_kernels": NUM_KERNELS, "kernel_dim": KERNEL_DIM}
+    # The networks of configs/net/mlp.yaml and configs/net/dcgan.yaml: (build, sample shape, batch sizes).
+    # Batches: 64 in the mode-collapse experiments, 256 grid25's default, 16 digits' default.
+    def mlp(mb):
+        return MLPDiscriminator([2], [128, 128, 128], minibatch=mb)
+
+    def dcgan(mb):
+        return DCGANDiscriminator(8, 1, 32, minibatch=mb)
+
+    cases = {
+        "grid25 MLP (128, 128, 128)": (mlp, (2,), [64, 256]),
+        "digits DCGAN 8x8, base width 32": (dcgan, (1, 8, 8), [16, 64]),
+    }
+    print("\n## One discriminator step (real + fake batch, BCE, backward, Adam), layer of 100 x 5 kernels\n")
+    print("| discriminator | batch | without (ms) | with, fused (ms) | with, cdist (ms) "
+          "| overhead ratio, fused | overhead ratio, cdist | noise |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, (build, shape, batches) in cases.items():
+        for batch in batches:
+            torch.manual_seed(0)
+            nets = {"without": build(None), "fused": build(minibatch), "cdist": build(minibatch)}
+            nets["cdist"].head.minibatch.route = "cdist"
+            optimisers = {k: torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999)) for k, d in nets.items()}
+            real, fake = torch.randn(batch, *shape), torch.randn(batch, *shape)
+            ones, zeros = torch.ones(batch), torch.zeros(batch)
+
+            def step(key: str) -> Callable[[], None]:
+                d, opt = nets[key], optimisers[key]
+
+                def fn() -> None:
+                    opt.zero_grad(set_to_none=True)
+                    # real and fake in separate calls, as GANModule does: o compares samples of one source
+                    loss = F.binary_cross_entropy_with_logits(d(real), ones) + F.binary_cross_entropy_with_logits(
+                        d(fake), zeros
+                    )
+                    loss.backward()
+                    opt.step()
+                return fn
+
+            t, noise = interleaved_best({k: step(k) for k in nets}, repeats)
+            print(f"| {name} | {batch} | {t['without'] * 1e3:.2f} | {t['fused'] * 1e3:.2f} | {t['cdist'] * 1e3:.2f} "
+                  f"| {t['fused'] / t['without']:.1f} | {t['cdist'] / t['without']:.1f} | {noise:.2f} |", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=11, help="timed runs per route and case (best reported)")
     args = parser.parse_args()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads\n")
-    distance_routes(args.repeats)
-    discriminator_cost(args.repeats)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs, "
+          f"{platform.machine()}, Python {platform.python_version()}\n")
+    start = time.perf_counter()
+    layer_routes(args.repeats)
+    discriminator_steps(args.repeats)
+    print(f"\n(total {time.perf_counter() - start:.0f} s)")
 
 
 if __name__ == "__main__":
