@@ -1,4 +1,4 @@
-"""The mode-collapse study's runner and report, on tiny cells (the real study is run by hand)."""
+"""The mode-collapse study's runner and report on one tiny cell (the real study is run by hand)."""
 
 from __future__ import annotations
 
@@ -6,34 +6,59 @@ import json
 import subprocess
 import sys
 
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, SMALL_METRICS, TINY_NETS
 
 STUDY = REPO_ROOT / "experiments" / "mode_collapse" / "run_study.py"
-TINY = ["trainer.max_epochs=1", "data.num_samples=1000", "model.generator.hidden_dims=[16]",
-        "model.discriminator.hidden_dims=[16]", "metrics.num_samples=500", "callbacks.birthday.num_trials=10"]
+#: One ring8 cell of tiny networks, a few steps, small metric samples.
+TINY = ["trainer.max_epochs=1", "data.num_samples=1000", "data.batch_size=100", *TINY_NETS["mlp"], *SMALL_METRICS]
+CELL = ["--datasets", "ring8", "--losses", "non_saturating", "--models", "minibatch_gan", "--seeds-2d", "1"]
 
 
-def run_study(out, *extra):
+def run_study(out, *overrides):
     return subprocess.run(
-        [sys.executable, str(STUDY), "--out", str(out), "--report", str(out / "README.md"), "--datasets", "ring8",
-         "--seeds", "1", *extra, *TINY],
-        capture_output=True, text=True, timeout=600,
+        [sys.executable, str(STUDY), "--out", str(out), "--report", str(out / "README.md"), *CELL, "--", *TINY,
+         *overrides],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
     )
 
 
-def test_study_writes_results_and_report_and_resumes(tmp_path):
+def records(out):
+    return [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+
+
+def test_study_records_reports_and_resumes(tmp_path):
+    # A record of the same cell under other settings: it must neither count as done nor be reported.
+    stale = {"dataset": "ring8", "loss": "non_saturating", "model": "minibatch_gan", "seed": 0, "fingerprint": "old",
+             "status": "ok", "seconds": 1.0, "modes_covered": 1.0}
+    (tmp_path / "results.jsonl").write_text(json.dumps(stale) + "\n")
+
     first = run_study(tmp_path)
     assert first.returncode == 0, first.stderr[-3000:]
-    records = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
-    assert {(r["loss"], r["model"]) for r in records} == {
-        ("minimax", "gan"), ("minimax", "minibatch_gan"), ("non_saturating", "gan"), ("non_saturating", "minibatch_gan")
-    }
-    assert all("modes_covered" in r and "high_quality_fraction" in r and r["seconds"] > 0 for r in records)
+    assert "1 cells to run" in first.stdout
+    new = records(tmp_path)[1:]
+    assert len(new) == 1
+    record = new[0]
+    assert (record["dataset"], record["loss"], record["model"], record["seed"]) == ("ring8", "non_saturating",
+                                                                                  "minibatch_gan", 0)
+    assert record["status"] == "ok" and record["seconds"] > 0 and record["fingerprint"] != "old"
+    for key in ("modes_covered", "high_quality_fraction", "mode_kl", "inception_score", "fid",
+                "birthday_support_size", "birthday_collision_rate"):
+        assert isinstance(record[key], float), key
+    assert (tmp_path / record["checkpoint"]).is_file()
+    assert "data.num_samples=1000" in record["overrides"] and "run_study.py" in record["command"]
+
     report = (tmp_path / "README.md").read_text()
-    assert "| minibatch_gan | minimax | 1 |" in report and "PacGAN2" in report
+    assert "| minibatch_gan | non_saturating | 1 |" in report
+    assert "PacGAN2" in report and "run_study.py" in report and "torch" in report
+    assert "1 older records" in report  # the stale line is announced, not averaged in
+    assert "## Discussion" in report
     assert (tmp_path / "samples.png").stat().st_size > 0
 
-    again = run_study(tmp_path)  # every cell is done: nothing retrains
+    # A discussion written into the report survives a rebuild; a finished cell is not trained again.
+    (tmp_path / "README.md").write_text(report.replace(report[report.index("## Discussion"):],
+                                                       "## Discussion\n\nOur reading.\n"))
+    again = run_study(tmp_path)
     assert again.returncode == 0, again.stderr[-3000:]
-    assert len((tmp_path / "results.jsonl").read_text().splitlines()) == 4
-    assert "seed 0:" not in again.stdout
+    assert "0 cells to run, 1 done already" in again.stdout
+    assert len(records(tmp_path)) == 2
+    assert "Our reading." in (tmp_path / "README.md").read_text()
