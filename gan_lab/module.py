@@ -200,9 +200,11 @@ class GANModule(pl.LightningModule):
         opt_g, opt_d = self.optimizers()
         batch_size = len(real)
 
-        # Discriminator step: the fakes are detached, so no gradient reaches G.
+        # Discriminator step. Its fakes need no graph back to G (no gradient reaches G in this step).
         real = self.augment(real)
-        fake = self.augment(self.generator(self.sample_latent(batch_size)).detach())
+        with torch.no_grad():
+            fake = self.generator(self.sample_latent(batch_size))
+        fake = self.augment(fake)
         real_logits, fake_logits = self.discriminator(real), self.discriminator(fake)
         loss_d = self.loss.discriminator_loss(real_logits, fake_logits)
         if self.loss.penalty is not None:

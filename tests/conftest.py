@@ -26,7 +26,11 @@ TINY_TRAINER = [
 TINY_NETS = {
     "dcgan": ["model.generator.base_width=8", "model.discriminator.base_width=8", "model.generator.latent_dim=8"],
     "mlp": ["model.generator.hidden_dims=[16]", "model.discriminator.hidden_dims=[16]"],
+    "mlp_image": ["model.generator.hidden_dims=[16]", "model.discriminator.hidden_dims=[16]",
+                  "model.generator.latent_dim=8"],
 }
+#: The network each data set trains by default (the ``net`` choice in its configs/data file).
+DATA_NETS = {"ring8": "mlp", "grid25": "mlp", "digits": "mlp_image"}  # every other data set: dcgan
 
 #: Switch the metric callbacks off (tests of training alone).
 NO_METRICS = ["callbacks.inception_score=null", "callbacks.fid=null", "callbacks.birthday=null", "callbacks.mode_coverage=null"]
@@ -35,8 +39,7 @@ SMALL_METRICS = ["metrics.num_samples=500", "callbacks.birthday.num_trials=10", 
 
 
 def tiny_overrides(data: str) -> list[str]:
-    net = "mlp" if data in ("ring8", "grid25") else "dcgan"
-    return [f"data={data}", *TINY_TRAINER, *TINY_NETS[net]]
+    return [f"data={data}", *TINY_TRAINER, *TINY_NETS[DATA_NETS.get(data, "dcgan")]]
 
 
 def compose_config(overrides: list[str], run_dir: Path) -> DictConfig:

@@ -7,7 +7,7 @@ import json
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from conftest import TINY_NETS, TINY_TRAINER, run_cli
+from conftest import run_cli, tiny_overrides
 
 pytestmark = pytest.mark.slow
 
@@ -20,7 +20,7 @@ def ddp_run(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("ddp_run")
     result = run_cli(
         "gan_lab.train",
-        ["trainer=ddp", "trainer.accelerator=cpu", *TINY_TRAINER, *TINY_NETS["dcgan"], *SMALL_METRICS,
+        ["trainer=ddp", "trainer.accelerator=cpu", *tiny_overrides("digits"), *SMALL_METRICS,
          f"hydra.run.dir={run_dir}"],
         run_dir,
     )

@@ -80,19 +80,28 @@ def test_unknown_config_choice_lists_valid_names(tmp_path):
         assert name in result.stderr
 
 
+#: Digits (the default data) with the tiny DCGAN and with the tiny fully connected networks (its default).
+DCGAN_DIGITS = ["net@model=dcgan", *TINY_NETS["dcgan"]]
+MLP_DIGITS = TINY_NETS["mlp_image"]
 BAD_INPUTS = [
-    (["model.generator.image_size=28", "model.discriminator.image_size=28"], "shape [1, 8, 8] but the networks work on shape [1, 28, 28]"),
-    (["model.discriminator.channels=3"], "generator makes samples of shape [1, 8, 8] but the discriminator expects [3, 8, 8]"),
-    (["data.batch_size=0"], "data.batch_size must be positive"),
-    (["data.batch_size=100000"], "larger than the training set"),
-    (["model.optimizer_g.lr=0"], "model.optimizer_g.lr must be positive"),
-    (["model.optimizer_d.lr=-1e-3"], "model.optimizer_d.lr must be positive"),
+    ([*MLP_DIGITS, "model.discriminator.input_shape=[3,8,8]"],
+     "generator makes samples of shape [1, 8, 8] but the discriminator expects [3, 8, 8]"),
+    ([*DCGAN_DIGITS, "model.generator.image_size=28", "model.discriminator.image_size=28"],
+     "shape [1, 8, 8] but the networks work on shape [1, 28, 28]"),
+    ([*DCGAN_DIGITS, "model.discriminator.channels=3"],
+     "generator makes samples of shape [1, 8, 8] but the discriminator expects [3, 8, 8]"),
+    ([*MLP_DIGITS, "data.batch_size=0"], "data.batch_size must be positive"),
+    ([*MLP_DIGITS, "data.batch_size=100000"], "larger than the training set"),
+    ([*MLP_DIGITS, "data.passes_per_epoch=0"], "data.passes_per_epoch must be positive"),
+    ([*MLP_DIGITS, "model.optimizer_g.lr=0"], "model.optimizer_g.lr must be positive"),
+    ([*MLP_DIGITS, "model.optimizer_d.lr=-1e-3"], "model.optimizer_d.lr must be positive"),
+    ([*MLP_DIGITS, "model.discriminator.dropout=1.5"], "dropout must be in [0, 1)"),
 ]
 
 
 @pytest.mark.parametrize("overrides,message", BAD_INPUTS)
 def test_bad_input_fails_before_training_with_a_clear_message(tmp_path, overrides, message):
-    cfg = compose_config([*TINY_TRAINER, *TINY_NETS["dcgan"], *NO_METRICS, *overrides], tmp_path)
+    cfg = compose_config([*TINY_TRAINER, *NO_METRICS, *overrides], tmp_path)
     with pytest.raises(Exception) as info:
         train(cfg, tmp_path)
     assert message in user_message(info.value)
@@ -101,7 +110,7 @@ def test_bad_input_fails_before_training_with_a_clear_message(tmp_path, override
 
 def test_cli_reports_bad_input_without_a_stack_trace(tmp_path):
     overrides, message = BAD_INPUTS[0]
-    result = run_cli("gan_lab.train", [*TINY_TRAINER, *TINY_NETS["dcgan"], *overrides, f"hydra.run.dir={tmp_path}"], tmp_path)
+    result = run_cli("gan_lab.train", [*TINY_TRAINER, *overrides, f"hydra.run.dir={tmp_path}"], tmp_path)
     assert result.returncode == 1
     assert message in result.stderr
     assert "Traceback" not in result.stderr
