@@ -11,7 +11,11 @@ from conftest import NO_METRICS, REPO_ROOT, SMALL_METRICS, run_cli, tiny_overrid
 
 FOUR_EPOCHS = [*tiny_overrides("digits"), *NO_METRICS, "trainer.max_epochs=4"]
 #: The resume test also compares metrics: on, but small, and every second epoch.
-FOUR_EPOCHS_WITH_METRICS = [*tiny_overrides("digits"), *SMALL_METRICS, "metrics.every_n_epochs=2", "trainer.max_epochs=4"]
+#: A learning-rate schedule too: the resumed run must continue it where it stopped.
+LINEAR_DECAY = ("model.lr_scheduler={_target_:torch.optim.lr_scheduler.LinearLR,_partial_:true,"
+                "start_factor:1.0,end_factor:0.1,total_iters:4}")
+FOUR_EPOCHS_WITH_METRICS = [*tiny_overrides("digits"), *SMALL_METRICS, "metrics.every_n_epochs=2", "trainer.max_epochs=4",
+                            LINEAR_DECAY]
 
 
 def scalars(run_dir: Path, tag: str) -> dict[int, float]:

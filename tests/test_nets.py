@@ -82,3 +82,19 @@ def test_generator_weight_average_is_what_samples_come_from(tmp_path):
     assert torch.equal(model.generate(5, seed=0), average(z))
     with pytest.raises(ValueError, match="ema_decay"):
         type(model)(trained, model.discriminator, model.loss, model.optimizer_g, model.optimizer_d, ema_decay=1.5)
+
+
+def test_learning_rate_schedule_is_stepped_every_epoch_for_both_players(tmp_path):
+    from conftest import NO_METRICS, compose_config, tiny_overrides
+    from gan_lab.checkpoints import read_checkpoint
+    from gan_lab.train import train
+
+    decay = ("model.lr_scheduler={_target_:torch.optim.lr_scheduler.LinearLR,_partial_:true,"
+             "start_factor:1.0,end_factor:0.0,total_iters:4}")
+    cfg = compose_config([*tiny_overrides("ring8"), *NO_METRICS, "data.num_samples=1000", "trainer.max_epochs=2",
+                          decay, "model.optimizer_g.lr=1e-3", "model.optimizer_d.lr=2e-3"], tmp_path)
+    train(cfg, tmp_path)
+    checkpoint = read_checkpoint(tmp_path / "checkpoints" / "last.ckpt")
+    rates = [state["param_groups"][0]["lr"] for state in checkpoint["optimizer_states"]]
+    assert rates == pytest.approx([0.5e-3, 1e-3])  # 2 of 4 epochs of a linear decay to 0: half of each rate
+    assert len(checkpoint["lr_schedulers"]) == 2
