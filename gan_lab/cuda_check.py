@@ -8,12 +8,13 @@ Lightning-AI/pytorch-lightning#15110).
 
 That check is not cached, and in torch 2.14 (the version measured here)
 every ``Optimizer.step()`` calls ``torch.cuda.is_available()`` (through
-``_accelerator_graph_capture_health_check``).  On a machine without an NVIDIA driver, with the CUDA build of torch
-that ``pip install torch`` gives on Linux, each call tries to load
-``libnvidia-ml.so.1`` again, fails and falls back: about 0.1 ms a call, and
-0.4 ms an Adam step on this project's 2-core CPU machine (measured in
-``experiments/benchmarks/training_overhead.py``), twice per GAN step.  A
-plain PyTorch loop, without Lightning imported, never pays it.
+``_accelerator_graph_capture_health_check``).  On a machine without an
+NVIDIA driver, with the CUDA build of torch that ``pip install torch`` gives
+on Linux, each call tries to load ``libnvidia-ml.so.1`` again, fails and
+falls back: about 0.1 ms a call and 0.4 ms an Adam step on this project's
+2-core CPU machine (``experiments/benchmarks/training_overhead.py`` prints
+it), twice per GAN step.  A plain PyTorch loop, without Lightning imported,
+never pays it.
 
 Where no CUDA device exists there is nothing for the NVML check to protect,
 so :func:`use_fast_cuda_check` removes the variable; torch's own check then

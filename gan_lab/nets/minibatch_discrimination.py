@@ -110,7 +110,7 @@ Measured on 2 CPU cores (B x C = 100 x 5, N = 64..256, A = 64..512), forward
 + backward of the layer: "fused" is 1.6-2.6x faster than "cdist", which is
 1.7-4x faster than "broadcast"; for its backward "fused" keeps about half
 of what "cdist" keeps and a sixth of what "broadcast" keeps
-(experiments/benchmarks/minibatch_discrimination.md).
+(experiments/benchmarks/README.md).
 """
 
 from __future__ import annotations
