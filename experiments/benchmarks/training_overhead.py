@@ -4,9 +4,10 @@
 
 Both sides train the same networks (built from the same Hydra config and
 seed) on the same data with the same batch size, doing the same work per
-batch: one discriminator step, one generator step with fresh noise, the same
-losses, the generator's gradient norm, the same five scalars to TensorBoard
-every step.
+batch: one discriminator step (its fakes made without a graph), one generator
+step with fresh noise through the frozen discriminator, the same losses with
+the same NaN checks, the generator's gradient norm, and the same five scalars
+to TensorBoard every step (``log_every_n_steps=1`` on the Lightning side).
 
 How it is timed: finely interleaved, in one process.  ``trainer.fit`` runs
 the GANModule; every ``--block`` Lightning batches a callback runs
@@ -27,6 +28,7 @@ worse of the two cases.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -39,11 +41,14 @@ from hydra.utils import instantiate
 from torch.utils.tensorboard import SummaryWriter
 
 from gan_lab.compose import compose_config
+from gan_lab.cuda_check import NVML_CHECK
 from gan_lab.module import frozen, gradient_norm
 
+#: The default digits run, the same data through the DCGAN pair, and the default 2D run.
 CASES = {
+    "digits MLP (default)": ["data=digits"],
     "digits DCGAN": ["data=digits", "net@model=dcgan"],
-    "grid25 MLP": ["data=grid25", "net@model=mlp"],
+    "grid25 MLP (default)": ["data=grid25"],
 }
 
 
@@ -52,6 +57,12 @@ def build(overrides: list[str], log_dir: Path):
     cfg = compose_config(overrides, run_dir=log_dir)
     pl.seed_everything(0, verbose=False)
     return instantiate(cfg.model), instantiate(cfg.data)
+
+
+def check_finite(loss: torch.Tensor) -> None:
+    """GANModule stops on a NaN or infinite loss before applying the step; so does the plain loop."""
+    if not torch.isfinite(loss):
+        raise FloatingPointError(f"loss became {loss.item()}")
 
 
 class PlainLoop:
@@ -79,11 +90,13 @@ class PlainLoop:
                 fake = generator(torch.randn(len(real), self.latent_dim))
             real_logits, fake_logits = discriminator(real), discriminator(fake)
             loss_d = loss.discriminator_loss(real_logits, fake_logits)
+            check_finite(loss_d)
             self.opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             self.opt_d.step()
             with frozen(discriminator):
                 loss_g = loss.generator_loss(discriminator(generator(torch.randn(len(real), self.latent_dim))))
+                check_finite(loss_g)
                 self.opt_g.zero_grad(set_to_none=True)
                 loss_g.backward()
             grad_norm = gradient_norm(generator.parameters())
@@ -137,6 +150,32 @@ def measure(overrides: list[str], steps: int, block: int, log_dir: Path) -> dict
             "ratio": statistics.median(plain / lightning for plain, lightning in pairs), "pairs": len(pairs)}
 
 
+def nvml_check_cost(steps: int = 500) -> tuple[float, float]:
+    """Microseconds per Adam step of the default digits generator with and without Lightning's NVML check.
+
+    ``gan_lab.cuda_check`` drops ``PYTORCH_NVML_BASED_CUDA_CHECK`` on machines without a CUDA device;
+    this puts it back for a moment to show what that saves (see that module's docstring).
+    """
+    model, _ = build(["data=digits"], Path(tempfile.gettempdir()))
+    params = list(model.generator.parameters())
+    for p in params:
+        p.grad = torch.zeros_like(p)
+    times = {}
+    for check in ("1", None):  # with Lightning's setting, then as gan_lab leaves it
+        previous = os.environ.pop(NVML_CHECK, None)
+        if check:
+            os.environ[NVML_CHECK] = check
+        optimizer = torch.optim.Adam(params)  # torch's default (non-fused) Adam, as a plain loop would use
+        start = time.perf_counter()
+        for _ in range(steps):
+            optimizer.step()
+        times[check] = (time.perf_counter() - start) / steps * 1e6
+        os.environ.pop(NVML_CHECK, None)
+        if previous is not None:
+            os.environ[NVML_CHECK] = previous
+    return times["1"], times[None]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=1000, help="Lightning batches per case (as many plain steps)")
@@ -148,11 +187,17 @@ def main() -> None:
             measure(overrides, 2 * args.block, args.block, Path(tmp) / "warmup")  # imports, allocator, thread pools
             rows.append((name, measure(overrides, args.steps, args.block, Path(tmp) / name.replace(" ", "_"))))
     print(f"\n{args.steps} batches a side in blocks of {args.block}, torch threads={torch.get_num_threads()}\n")
-    print("| case | Lightning steps/s | plain steps/s | median ratio of adjacent blocks (Lightning / plain) |")
-    print("|---|---|---|---|")
+    print("| case | Lightning steps/s | plain steps/s | Lightning's extra time per batch (ms) "
+          "| median ratio of adjacent blocks (Lightning / plain) |")
+    print("|---|---|---|---|---|")
     for name, row in rows:
-        print(f"| {name} | {row['lightning_rate']:.1f} | {row['plain_rate']:.1f} | {row['ratio']:.3f} "
+        extra_ms = 1000 / row["lightning_rate"] - 1000 / row["plain_rate"]
+        print(f"| {name} | {row['lightning_rate']:.1f} | {row['plain_rate']:.1f} | {extra_ms:.2f} | {row['ratio']:.3f} "
               f"({row['pairs']} pairs) |")
+    if not torch.cuda.is_available():
+        with_check, without = nvml_check_cost()
+        print(f"\nAdam step of the digits generator: {with_check:.0f} us with Lightning's NVML-based CUDA check, "
+              f"{without:.0f} us without it (gan_lab.cuda_check drops it on machines without a CUDA device)")
     # The worst case is the honest headline.
     print(f"ratio={min(row['ratio'] for _, row in rows):.3f}")
 
