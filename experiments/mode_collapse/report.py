@@ -117,7 +117,8 @@ def timing(records: list[dict]) -> list[str]:
 
 
 def sample_figure(records: list[dict], out: Path, path: Path) -> None:
-    """Final samples of the lowest seed of each variant: points over the centres (2D), an image grid (images)."""
+    """Final samples of the lowest seed of each variant whose checkpoint is on disk: points over the centres (2D),
+    an image grid (images)."""
     datasets = [d for d in DATASETS if any(r["dataset"] == d and "checkpoint" in r for r in records)]
     variants = sorted({(r["model"], r["loss"]) for r in records})
     fig, axes = plt.subplots(len(datasets), len(variants), figsize=(2.6 * len(variants), 3.0 * len(datasets)),
@@ -127,10 +128,11 @@ def sample_figure(records: list[dict], out: Path, path: Path) -> None:
             ax = axes[row, col]
             ax.set_xticks([])
             ax.set_yticks([])
+            # Checkpoints live outside git (results/runs/): a fresh clone has only the records.
             runs = sorted((r for r in records if (r["dataset"], r["model"], r["loss"]) == (dataset, model, loss)
-                           and "checkpoint" in r), key=lambda r: r["seed"])
+                           and "checkpoint" in r and (out / r["checkpoint"]).exists()), key=lambda r: r["seed"])
             if not runs:
-                ax.axis("off")
+                ax.set_title(f"{dataset}: {model}, {loss}\nno checkpoint on disk", fontsize=7)
                 continue
             trained, datamodule, _ = load_model(out / runs[0]["checkpoint"])
             title = f"{dataset}: {model}, {loss}\nseed {runs[0]['seed']}"
