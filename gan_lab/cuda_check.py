@@ -11,9 +11,10 @@ every ``Optimizer.step()`` calls ``torch.cuda.is_available()`` (through
 ``_accelerator_graph_capture_health_check``).  On a machine without an
 NVIDIA driver, with the CUDA build of torch that ``pip install torch`` gives
 on Linux, each call tries to load ``libnvidia-ml.so.1`` again, fails and
-falls back: about 0.1 ms a call and 0.4 ms an Adam step on this project's
-2-core CPU machine (``experiments/benchmarks/training_overhead.py`` prints
-it), twice per GAN step.  A plain PyTorch loop, without Lightning imported,
+falls back: about 0.1 ms a call and 0.25-0.4 ms an Adam step on this
+project's 2-core CPU machines (``experiments/benchmarks/training_overhead.py``
+prints it: 1,211 against 959 us for the default digits generator), twice
+per GAN step.  A plain PyTorch loop, without Lightning imported,
 never pays it.
 
 Where no CUDA device exists there is nothing for the NVML check to protect,
