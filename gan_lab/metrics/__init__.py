@@ -8,6 +8,7 @@ from gan_lab.metrics.frechet import features_to_statistics, frechet_distance, st
 from gan_lab.metrics.inception_score import inception_score
 from gan_lab.metrics.kid import kernel_inception_distance
 from gan_lab.metrics.mode_coverage import ModeCoverage, class_coverage, mode_coverage
+from gan_lab.metrics.precision_recall import density_coverage, precision_recall
 
 __all__ = [
     "BirthdayResult",
@@ -15,11 +16,13 @@ __all__ = [
     "ModeCoverage",
     "birthday_paradox",
     "class_coverage",
+    "density_coverage",
     "features_to_statistics",
     "frechet_distance",
     "inception_score",
     "kernel_inception_distance",
     "mode_coverage",
+    "precision_recall",
     "statistics_to_frechet_distance",
     "support_from_collision_rate",
 ]
