@@ -11,12 +11,20 @@ reported as the mean and standard deviation over ``num_subsets`` subsets.
 Unlike FID it has an unbiased estimator, so small samples do not inflate it
 (it can be slightly negative when the two sets match).
 
-The computation is torchmetrics' ``KernelInceptionDistance`` itself (100
-subsets of 1,000 by default, std with ddof = 0), fed with precomputed
-features through an identity "feature extractor", so no Inception network is
-built.  Two things are added: determinism (torchmetrics draws the subsets
-with the global ``torch.randperm``; we fork the RNG and seed it) and a
-clipped subset size for small samples (torchmetrics raises instead).
+Each subset's MMD^2 is torchmetrics' own maths (``poly_mmd`` from
+``torchmetrics.image.kid``, the function its ``KernelInceptionDistance``
+calls; 100 subsets of 1,000 by default, std with ddof = 0), in float64.  The
+subsets are drawn as torchmetrics draws them -- per subset one
+``randperm`` of the reals then one of the fakes, first ``subset_size`` of
+each, so no sample repeats within a subset -- but from a private
+``torch.Generator`` seeded with ``seed`` rather than the global RNG.
+Seeding the global RNG instead, even inside ``fork_rng(devices=[])``, is
+not clean: ``torch.manual_seed`` re-seeds every CUDA generator too, and
+that fork does not restore them.  A private CPU generator reads and changes
+no global state, and with the same seed its Mersenne Twister yields the
+permutations the seeded global CPU generator would, so the values equal
+torchmetrics' class run after ``torch.manual_seed(seed)``.  Small samples
+get a capped subset size (torchmetrics raises instead).
 """
 
 from __future__ import annotations
@@ -24,25 +32,8 @@ from __future__ import annotations
 import warnings
 
 import torch
-from torch import Tensor, nn
-from torchmetrics.image.kid import KernelInceptionDistance
-
-
-class PrecomputedFeatures(nn.Module):
-    """Identity "feature extractor": the metric receives features, not images.
-
-    torchmetrics passes a custom module's inputs through unchanged.  The int
-    ``num_features`` attribute is what its ``FrechetInceptionDistance`` reads
-    to learn the feature size without a dummy forward pass; KID does not need
-    it, but with it the same module serves both.
-    """
-
-    def __init__(self, num_features: int) -> None:
-        super().__init__()
-        self.num_features = int(num_features)
-
-    def forward(self, features: Tensor) -> Tensor:
-        return features
+from torch import Tensor
+from torchmetrics.image.kid import poly_mmd
 
 
 def kernel_inception_distance(
@@ -54,8 +45,9 @@ def kernel_inception_distance(
         real_features, fake_features: ``(N, d)`` feature arrays (tensors or arrays), already
             gathered from every process (no distributed sync happens here).
         num_subsets: number of random subsets (100 in torchmetrics and the paper's code).
-        subset_size: samples per subset, clipped (with a warning) to the smaller set's size.
-        seed: seed of the subset draws; the same inputs and seed give the same result.
+        subset_size: samples per subset, capped (with a warning) at the smaller set's size.
+        seed: seed of the private generator that draws the subsets; the same inputs and seed
+            give the same result, and no global random state is read or changed.
     """
     real, fake = _as_features(real_features, "real_features"), _as_features(fake_features, "fake_features")
     if real.shape[1] != fake.shape[1]:
@@ -70,30 +62,25 @@ def kernel_inception_distance(
         raise ValueError(f"KID needs at least 2 real and 2 fake samples, got {len(real)} and {len(fake)}.")
     if subset_size > available:
         warnings.warn(
-            f"KID: subset_size={subset_size} is larger than the smaller sample ({len(real)} real, {len(fake)} fake); "
-            f"using subsets of {available}. Values from different subset sizes have different variances.",
+            f"KID: subset_size={subset_size} capped to {available}, the size of the smaller sample "
+            f"({len(real)} real, {len(fake)} fake). Values from different subset sizes have different variances.",
             UserWarning,
             stacklevel=2,
         )
         subset_size = available
 
-    with warnings.catch_warnings():
-        # torchmetrics warns that it stores every feature: that is exactly what we hand it.
-        warnings.filterwarnings("ignore", message=".*will save all extracted features.*")
-        metric = KernelInceptionDistance(
-            feature=PrecomputedFeatures(real.shape[1]),
-            subsets=int(num_subsets),
-            subset_size=int(subset_size),
-            sync_on_compute=False,  # callers pass gathered features; syncing again would duplicate them
-        ).to(real.device)
-    metric.update(real, real=True)
-    metric.update(fake.to(real.device), real=False)
-    # The subsets come from the global torch.randperm: fork the CPU RNG so that seeding here
-    # neither depends on nor disturbs the caller's random state.
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        mean, std = metric.compute()
-    return float(mean), float(std)
+    fake = fake.to(real.device)
+    generator = torch.Generator().manual_seed(int(seed))  # CPU, private: indices are drawn on the CPU
+    scores = torch.empty(int(num_subsets), dtype=torch.float64, device=real.device)  # (num_subsets,)
+    for subset in range(int(num_subsets)):
+        # Same order of draws as torchmetrics' compute: reals, then fakes, for each subset.
+        real_index = torch.randperm(len(real), generator=generator)[:subset_size]  # (m,)
+        fake_index = torch.randperm(len(fake), generator=generator)[:subset_size]  # (m,)
+        # Kernel (x . y / d + 1)^3, torchmetrics' (and the paper's) defaults, spelled out.
+        scores[subset] = poly_mmd(
+            real[real_index.to(real.device)], fake[fake_index.to(real.device)], degree=3, gamma=None, coef=1.0
+        )
+    return float(scores.mean()), float(scores.std(unbiased=False))
 
 
 def _as_features(features, name: str) -> Tensor:
