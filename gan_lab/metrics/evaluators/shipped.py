@@ -9,7 +9,7 @@ scores images with the same Inception-v3.  Loading checks the file against
 
 To retrain it on purpose (a new architecture, say), run the command, put the
 SHA-256 it prints here, and update the pinned outputs in
-``tests/test_evaluator_weights.py``: every number computed with the old weights
+``tests/test_evaluators.py``: every number computed with the old weights
 stops being comparable with the new ones.
 """
 
