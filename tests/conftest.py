@@ -57,13 +57,6 @@ def run_cli(
     )
 
 
-@pytest.fixture(autouse=True, scope="session")
-def evaluator_cache(tmp_path_factory):
-    """One evaluator cache for the whole session (the digits classifier trains once), never the user's."""
-    os.environ["GAN_LAB_CACHE"] = str(tmp_path_factory.mktemp("gan_lab_cache"))
-    yield
-
-
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch):
     """Tests must never reach the network: any connection attempt fails loudly."""

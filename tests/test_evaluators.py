@@ -1,26 +1,31 @@
-"""Evaluators: exact mixture posterior, the cached digits classifier, stacked digits, Inception wiring."""
+"""Evaluators: exact mixture posterior, the shipped digits classifier, stacked digits, Inception wiring."""
 
 from __future__ import annotations
 
+import hashlib
 import math
-import time
+import shutil
 import urllib.error
 
 import pytest
 import torch
 
 from gan_lab.metrics.evaluators import (
+    DIGITS_CLASSIFIER_FILE,
+    DIGITS_CLASSIFIER_SHA256,
     ClassifierEvaluator,
+    EvaluatorWeightsError,
     InceptionEvaluator,
     InceptionWeightsUnavailable,
+    MissingClassifierWeights,
     MixtureEvaluator,
     StackedClassifierEvaluator,
-    TrainingSettings,
     build_evaluator,
+    digits_classifier,
+    evaluator_for,
     holdout_split,
     load_sklearn_digits,
 )
-from gan_lab.metrics.evaluators.cache import Architecture, cache_fields, cache_path
 
 RING = [[math.cos(2 * math.pi * k / 8), math.sin(2 * math.pi * k / 8)] for k in range(8)]
 GRID = [[float(a), float(b)] for a in (-4, -2, 0, 2, 4) for b in (-4, -2, 0, 2, 4)]
@@ -68,33 +73,38 @@ def test_mixture_rejects_bad_input():
 
 # ---------------------------------------------------------------------------- classifier
 @pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("classifier_cache")
-
-
-@pytest.fixture(scope="module")
 def digits():
     return load_sklearn_digits()
 
 
 @pytest.fixture(scope="module")
-def digits_evaluator(digits, cache_dir):
-    """Trained once per test session (a few seconds)."""
-    x, y = digits
-    start = time.perf_counter()
-    evaluator = ClassifierEvaluator.for_data(x, y, 10, "digits", cache_dir=cache_dir, seed=0, progress=False)
-    evaluator.train_seconds = time.perf_counter() - start
-    return evaluator
+def digits_evaluator():
+    """The shipped digits classifier (loaded, never trained)."""
+    return digits_classifier()
+
+
+def test_shipped_digits_weights_file():
+    data = DIGITS_CLASSIFIER_FILE.read_bytes()
+    assert hashlib.sha256(data).hexdigest() == DIGITS_CLASSIFIER_SHA256
+    assert 300_000 < len(data) < 600_000
+    payload = torch.load(DIGITS_CLASSIFIER_FILE, map_location="cpu", weights_only=True)  # plain data only
+    assert payload["format"] == "gan_lab.classifier" and payload["dataset"] == "digits"
+    assert (payload["num_classes"], payload["sample_shape"]) == (10, [1, 8, 8])
+    assert payload["architecture"] == {"width": 32, "feature_dim": 128, "dropout": 0.3}
+    assert payload["training"]["seed"] == 0 and payload["training"]["epochs"] == 15
+    assert payload["holdout_accuracy"] >= 0.97 and payload["holdout_size"] == 359
+    assert payload["command"].startswith("gan-lab-evaluator --data digits")
+    assert payload["num_threads"] == 1
 
 
 def test_digits_classifier_is_accurate(digits_evaluator, digits):
     e = digits_evaluator
-    assert not e.from_cache and e.cache_path.exists()
     assert e.name == "classifier:digits" and (e.num_features, e.num_classes) == (128, 10)
+    assert e.sha256 == DIGITS_CLASSIFIER_SHA256 and e.weights_path == DIGITS_CLASSIFIER_FILE
     assert e.accuracy >= 0.97, f"held-out accuracy {e.accuracy:.4f}"
-    # accuracy really is held-out accuracy: recompute it on the held-out split
+    # accuracy really is held-out accuracy: recompute it on the held-out split the file was trained with
     x, y = digits
-    _, holdout = holdout_split(len(x), TrainingSettings().holdout_fraction, seed=0)
+    _, holdout = holdout_split(len(x), 0.2, seed=0)
     features, probs = e.features_and_probs(x[holdout], batch_size=64)
     assert features.shape == (len(holdout), 128) and probs.shape == (len(holdout), 10)
     torch.testing.assert_close(probs.sum(1), torch.ones(len(holdout)))
@@ -102,7 +112,58 @@ def test_digits_classifier_is_accurate(digits_evaluator, digits):
     # robust to the 1-pixel shifts it was trained with
     shifted = torch.roll(x[holdout], shifts=1, dims=3)
     assert (e.probs(shifted).argmax(1) == y[holdout]).float().mean().item() > 0.9
-    assert e.train_seconds < 60
+
+
+#: p(y | x) of the first 8 scikit-learn digits (labels 0..7) under the shipped classifier.
+PINNED_PROBS = [
+    [0.99996901, 5.3e-07, 4.87e-06, 1e-08, 6.4e-07, 4.61e-06, 1.406e-05, 8.6e-07, 4.11e-06, 1.26e-06],
+    [3.74e-06, 0.99947351, 2.627e-05, 3.722e-05, 8.21e-06, 4.08e-06, 2.087e-05, 2.06e-06, 0.00042198, 2.29e-06],
+    [2.93e-06, 5.379e-05, 0.99852115, 0.00075878, 8.56e-06, 6.36e-06, 1.094e-05, 7.459e-05, 0.00054685, 1.62e-05],
+    [0.0, 5.6e-06, 0.00032843, 0.99955493, 1e-08, 3.27e-06, 1e-08, 7.32e-06, 1.31e-05, 8.748e-05],
+    [5.01e-06, 4e-07, 5.63e-06, 1e-08, 0.99989998, 1.36e-06, 3.468e-05, 1.2e-06, 3e-07, 5.15e-05],
+    [0.00036158, 0.00030091, 0.00093128, 0.00323292, 0.00092525, 0.95899189, 0.00144133, 0.00010782, 0.00064413,
+     0.03306298],
+    [1.614e-05, 3.8e-05, 1.44e-06, 1.2e-07, 1.587e-05, 9.25e-06, 0.99968719, 0.0, 0.00023207, 1e-08],
+    [9.5e-07, 1.3e-07, 2.64e-06, 4.71e-06, 1.3e-06, 8.19e-06, 0.0, 0.99995482, 2.448e-05, 2.92e-06],
+]
+#: Sum of each of their 128 features, and the mean, standard deviation and number of positive entries of all.
+PINNED_FEATURE_SUMS = [167.92688, 137.98157, 163.75664, 187.94220, 168.12720, 119.78381, 177.47241, 175.46419]
+PINNED_FEATURE_MEAN, PINNED_FEATURE_STD, PINNED_POSITIVE = 1.2680223, 1.6259133, 578
+
+
+def test_digits_classifier_outputs_are_pinned(digits_evaluator, digits):
+    """Any change to the shipped weights or to the preprocessing of digits changes these numbers."""
+    features, probs = digits_evaluator.features_and_probs(digits[0][:8])
+    torch.testing.assert_close(probs.double(), torch.tensor(PINNED_PROBS, dtype=torch.float64), atol=1e-5, rtol=0)
+    torch.testing.assert_close(features.sum(1).double(), torch.tensor(PINNED_FEATURE_SUMS, dtype=torch.float64),
+                               atol=1e-3, rtol=1e-5)
+    assert features.mean().item() == pytest.approx(PINNED_FEATURE_MEAN, rel=1e-5)
+    assert features.std().item() == pytest.approx(PINNED_FEATURE_STD, rel=1e-5)
+    assert int((features > 0).sum()) == PINNED_POSITIVE
+
+
+def test_tampered_weights_file_is_rejected(tmp_path, monkeypatch):
+    from gan_lab.metrics.evaluators import classifier
+
+    tampered = tmp_path / "digits_classifier.pt"
+    shutil.copyfile(DIGITS_CLASSIFIER_FILE, tampered)
+    data = bytearray(tampered.read_bytes())
+    data[len(data) // 2] ^= 0x01  # one bit of one byte, somewhere in the weights
+    tampered.write_bytes(bytes(data))
+    with pytest.raises(EvaluatorWeightsError, match="SHA-256"):
+        ClassifierEvaluator.from_file(tampered, sha256=DIGITS_CLASSIFIER_SHA256)
+    monkeypatch.setattr(classifier, "DIGITS_CLASSIFIER_FILE", tampered)
+    with pytest.raises(EvaluatorWeightsError) as info:
+        digits_classifier()
+    message = str(info.value)
+    assert "shipped digits classifier" in message and DIGITS_CLASSIFIER_SHA256 in message
+    assert "gan-lab-evaluator --data digits" in message and "not comparable" in message
+    tampered.unlink()
+    with pytest.raises(EvaluatorWeightsError, match="Cannot read"):
+        digits_classifier()
+    tampered.write_bytes(b"not a torch file")
+    with pytest.raises(EvaluatorWeightsError, match="unreadable"):
+        ClassifierEvaluator.from_file(tampered)
 
 
 def test_evaluator_stays_frozen(digits_evaluator, digits):
@@ -115,52 +176,28 @@ def test_evaluator_stays_frozen(digits_evaluator, digits):
         e.features(torch.zeros(2, 1, 28, 28))
 
 
-def test_cache_hit_does_not_retrain(digits_evaluator, digits, cache_dir, monkeypatch):
-    from gan_lab.metrics.evaluators import cache
-
-    monkeypatch.setattr(cache, "train_classifier", lambda *a, **k: pytest.fail("retrained despite a cache hit"))
-    x, y = digits
-    again = ClassifierEvaluator.for_data(x, y, 10, "digits", cache_dir=cache_dir, seed=0, progress=False)
-    assert again.from_cache and again.cache_path == digits_evaluator.cache_path
-    assert again.accuracy == digits_evaluator.accuracy
-    torch.testing.assert_close(again.probs(x[:50]), digits_evaluator.probs(x[:50]))
-    assert not list(cache_dir.glob("*.tmp")) and not list(cache_dir.glob(".*")), "temporary files left behind"
-
-
-def test_cache_key_covers_what_changes_the_classifier(digits, tmp_path):
-    x, y = digits
-
-    def path(x=x, y=y, name="digits", arch=Architecture(), settings=TrainingSettings()):
-        return cache_path(tmp_path, cache_fields(x, y, 10, name, arch, settings))
-
-    base = path()
-    assert path() == base
-    assert path(settings=TrainingSettings(seed=1)) != base
-    assert path(settings=TrainingSettings(epochs=3)) != base
-    assert path(arch=Architecture(width=16)) != base
-    assert path(name="other") != base
-    changed = x.clone()
-    changed[0, 0, 0, 0] += 0.5
-    assert path(x=changed) != base
-
-
-def test_corrupt_cache_file_is_retrained(digits, tmp_path):
-    x, y = digits
-    small = dict(cache_dir=tmp_path, seed=0, epochs=1, width=8, feature_dim=16, progress=False)
-    first = ClassifierEvaluator.for_data(x[:300], y[:300], 10, "tiny", **small)
-    first.cache_path.write_bytes(b"not a torch file")
-    with pytest.warns(UserWarning, match="retraining"):
-        second = ClassifierEvaluator.for_data(x[:300], y[:300], 10, "tiny", **small)
-    assert not second.from_cache and second.accuracy == first.accuracy  # same seed: same classifier
-    third = ClassifierEvaluator.for_data(x[:300], y[:300], 10, "tiny", **small)
-    assert third.from_cache
-    assert sorted(p.name for p in tmp_path.iterdir()) == [first.cache_path.name]  # atomic: no temp files
-
-
 # ---------------------------------------------------------------------------- stacked digits
+def test_stacked_evaluator_uses_the_shipped_weights(digits_evaluator, digits):
+    from gan_lab.data import StackedDigitsDataModule
+
+    stacked = evaluator_for(StackedDigitsDataModule(num_samples=100), "auto")
+    assert isinstance(stacked, StackedClassifierEvaluator)
+    assert stacked.sha256 == stacked.per_channel.sha256 == DIGITS_CLASSIFIER_SHA256
+    assert stacked.per_channel.weights_path == DIGITS_CLASSIFIER_FILE
+    mine, shipped = stacked.per_channel.net.state_dict(), digits_evaluator.net.state_dict()
+    assert mine.keys() == shipped.keys() and all(torch.equal(mine[k], shipped[k]) for k in mine)
+    images = digits[0][:24].reshape(8, 3, 8, 8)  # 8 stacked images of the first 24 digits
+    features = stacked.features(images)
+    torch.testing.assert_close(features[:, :128], digits_evaluator.features(images[:, :1]))
+    # its first channels are digits 0, 3, 6, ...: their rows of the pinned probabilities
+    probs = stacked.probs(images).reshape(8, 10, 10, 10).sum((2, 3))  # marginal of channel 0
+    torch.testing.assert_close(probs[:3].double(), torch.tensor(PINNED_PROBS[0:8:3], dtype=torch.float64),
+                               atol=1e-5, rtol=0)
+
+
 def test_stacked_class_index_convention(digits_evaluator):
     stacked = StackedClassifierEvaluator(digits_evaluator)
-    assert stacked.name == "stacked_classifier:digits"
+    assert stacked.name == "stacked_classifier:digits" and stacked.sha256 == DIGITS_CLASSIFIER_SHA256
     assert (stacked.num_classes, stacked.num_features) == (1000, 3 * 128)
     assert stacked.accuracy == pytest.approx(digits_evaluator.accuracy**3)
     # Feed per-channel distributions through the same combination code: one-hot digits (c0, c1, c2).
@@ -183,13 +220,12 @@ def test_stacked_class_index_convention(digits_evaluator):
 
 def test_stacked_digits_are_classified_into_their_triples(digits_evaluator, digits):
     x, y = digits
-    _, holdout = holdout_split(len(x), TrainingSettings().holdout_fraction, seed=0)  # digits the classifier never saw
+    _, holdout = holdout_split(len(x), 0.2, seed=0)  # digits the classifier never saw
     g = torch.Generator().manual_seed(1)
     picks = holdout[torch.randint(len(holdout), (600, 3), generator=g)]  # (600, 3)
     images = x[picks, 0]  # (600, 3, 8, 8)
     labels = y[picks[:, 0]] * 100 + y[picks[:, 1]] * 10 + y[picks[:, 2]]
-    stacked = build_evaluator("stacked_classifier", x=x, y=y, num_classes=10, name="digits",
-                              cache_dir=digits_evaluator.cache_path.parent, progress=False)
+    stacked = build_evaluator("stacked_classifier")  # the shipped digits classifier, per channel
     features, probs = stacked.features_and_probs(images, batch_size=128)
     assert features.shape == (600, 384) and probs.shape == (600, 1000)
     torch.testing.assert_close(probs.sum(1), torch.ones(600))
@@ -225,6 +261,8 @@ def random_inception_weights(tmp_path_factory):
 def test_inception_wiring_with_random_weights(random_inception_weights):
     evaluator = InceptionEvaluator(weights_path=random_inception_weights)
     assert (evaluator.name, evaluator.num_features, evaluator.num_classes) == ("inception-v3", 2048, 1008)
+    assert evaluator.sha256 == hashlib.sha256(random_inception_weights.read_bytes()).hexdigest()
+    assert evaluator_for(None, "inception", weights_path=random_inception_weights).sha256 == evaluator.sha256
     images = torch.rand(2, 1, 8, 8, generator=torch.Generator().manual_seed(0)) * 2 - 1  # 1 channel, resized to 299
     features, probs = evaluator.features_and_probs(images)
     assert features.shape == (2, 2048) and probs.shape == (2, 1008)
@@ -254,36 +292,55 @@ def test_inception_offline_error_is_clear(monkeypatch, tmp_path):
         InceptionEvaluator(weights_path=tmp_path / "missing.pth")
 
 
-# ---------------------------------------------------------------------------- data modules, CLI, cache dir
-def test_evaluator_for_gan_lab_data_modules(digits_evaluator, cache_dir):
+# ---------------------------------------------------------------------------- data modules
+def test_evaluator_for_gan_lab_data_modules(digits_evaluator):
     from gan_lab.data import DigitsDataModule, GaussianMixtureDataModule, StackedDigitsDataModule
-    from gan_lab.metrics.evaluators import evaluator_for
 
     ring = evaluator_for(GaussianMixtureDataModule(RING, 0.01, num_samples=100), "auto")
-    assert isinstance(ring, MixtureEvaluator) and ring.num_classes == 8
-    digits = evaluator_for(DigitsDataModule(), "auto", cache_dir=cache_dir)
-    assert digits.from_cache and digits.cache_path == digits_evaluator.cache_path  # same data, same entry
-    stacked = evaluator_for(StackedDigitsDataModule(num_samples=100), "classifier", cache_dir=cache_dir)
-    assert isinstance(stacked, StackedClassifierEvaluator) and stacked.per_channel.from_cache
+    assert isinstance(ring, MixtureEvaluator) and ring.num_classes == 8 and ring.sha256 is None
+    with pytest.raises(ValueError, match="no weights"):
+        evaluator_for(GaussianMixtureDataModule(RING, 0.01, num_samples=100), "auto", weights_path="x.pt")
+    for kind in ("auto", "classifier"):
+        digits = evaluator_for(DigitsDataModule(), kind, batch_size=64)
+        assert isinstance(digits, ClassifierEvaluator) and digits.sha256 == DIGITS_CLASSIFIER_SHA256
+        assert digits.batch_size == 64 and digits.accuracy == digits_evaluator.accuracy
+    stacked = evaluator_for(StackedDigitsDataModule(num_samples=100), "classifier")
+    assert isinstance(stacked, StackedClassifierEvaluator) and stacked.num_classes == 1000
+    # the digits file, given explicitly, is the same evaluator
+    explicit = evaluator_for(DigitsDataModule(), "classifier", weights_path=DIGITS_CLASSIFIER_FILE)
+    assert explicit.sha256 == DIGITS_CLASSIFIER_SHA256
     with pytest.raises(ValueError, match="valid evaluators"):
         evaluator_for(DigitsDataModule(), "fancy")
     with pytest.raises(ValueError, match="mixture"):
         evaluator_for(DigitsDataModule(), "mixture")
 
 
-def test_cli_reports_accuracy_and_cache_path(digits_evaluator, cache_dir, capsys):
-    from gan_lab.evaluator_cli import main
+def test_evaluator_for_never_trains(monkeypatch, tmp_path):
+    """Evaluation reads weights files; it never trains a classifier behind the user's back."""
+    from gan_lab.data import DigitsDataModule, StackedDigitsDataModule
+    from gan_lab.data.vision import TorchvisionDataModule
+    from gan_lab.metrics.evaluators import classifier_net, weights_file
 
-    main(["--data", "digits", "--cache-dir", str(cache_dir)])
-    out = capsys.readouterr().out
-    assert "loaded from the cache" in out and f"{digits_evaluator.accuracy:.4f}" in out
-    assert str(digits_evaluator.cache_path) in out
+    def refuse(*args, **kwargs):
+        raise AssertionError("evaluator_for trained a classifier")
+
+    monkeypatch.setattr(classifier_net, "train_classifier", refuse)
+    monkeypatch.setattr(weights_file, "train_classifier", refuse)
+    monkeypatch.setattr(weights_file, "train_classifier_file", refuse)
+    assert evaluator_for(DigitsDataModule(), "auto").sha256 == DIGITS_CLASSIFIER_SHA256
+    assert evaluator_for(StackedDigitsDataModule(num_samples=10), "classifier").sha256 == DIGITS_CLASSIFIER_SHA256
+    for name, size in (("mnist", None), ("fashion_mnist", 32), ("cifar10", None)):
+        datamodule = TorchvisionDataModule(name, root=tmp_path / "data", image_size=size)  # no files needed
+        with pytest.raises(MissingClassifierWeights) as info:
+            evaluator_for(datamodule, "auto")
+        message = str(info.value)
+        assert f"gan-lab-evaluator --data {name} --root {tmp_path / 'data'}" in message
+        assert ("--image-size 32" in message) == (size is not None)
+        assert "weights_path" in message and "evaluator=inception" in message
+    assert not list(tmp_path.rglob("*.pt"))  # and wrote nothing
 
 
-def test_default_cache_dir_follows_environment(monkeypatch, tmp_path):
-    from gan_lab.metrics.evaluators import default_cache_dir
-
-    monkeypatch.setenv("GAN_LAB_CACHE", str(tmp_path))
-    assert default_cache_dir() == tmp_path
-    monkeypatch.delenv("GAN_LAB_CACHE")
-    assert default_cache_dir().parts[-2:] == (".cache", "gan_lab")
+def test_every_evaluator_has_a_sha256_attribute(digits_evaluator):
+    mixture = MixtureEvaluator(RING, 0.01)
+    assert mixture.sha256 is None and "sha256=n/a" in repr(mixture)
+    assert f"sha256={DIGITS_CLASSIFIER_SHA256[:16]}" in repr(digits_evaluator)

@@ -12,7 +12,7 @@ use it so that samples go through the network once per epoch.
 
 An evaluator is a frozen ``nn.Module``: ``.to(device)`` moves it, it never
 leaves eval mode, and its parameters never require gradients.  Each DDP rank
-builds its own (cached weights make that cheap).  Inputs are processed in
+builds its own (from the same weights file, so that is cheap; nothing is trained).  Inputs are processed in
 batches of ``batch_size`` under ``torch.no_grad()`` on the device of ``x``
 (the evaluator moves itself there if needed), and the outputs are on that
 device too.
@@ -30,8 +30,8 @@ from torch import Tensor, nn
 class Evaluator(nn.Module, ABC):
     """Base class of the feature / class-probability extractors the metrics use.
 
-    Subclasses set ``name``, ``num_features``, ``num_classes``, ``accuracy``
-    and ``sample_shape`` in ``__init__`` and implement :meth:`score_batch`.
+    Subclasses set ``name``, ``num_features``, ``num_classes``, ``accuracy``,
+    ``sha256`` and ``sample_shape`` in ``__init__`` and implement :meth:`score_batch`.
     """
 
     #: Short, unique description, e.g. ``"mixture"``, ``"classifier:digits"``, ``"inception-v3"``.
@@ -42,6 +42,9 @@ class Evaluator(nn.Module, ABC):
     num_classes: int
     #: Held-out accuracy of the classifier behind :meth:`probs`, or None when there is none to measure.
     accuracy: float | None = None
+    #: SHA-256 (hex) of the weights file behind the evaluator, which identifies it in a run's settings;
+    #: None when there is none (the exact mixture posterior) or it cannot be hashed.
+    sha256: str | None = None
     #: Shape of one sample, e.g. ``(2,)`` or ``(1, 8, 8)``; None for any image ``(C, H, W)``.
     sample_shape: tuple[int, ...] | None = None
 
@@ -111,5 +114,6 @@ class Evaluator(nn.Module, ABC):
 
     def extra_repr(self) -> str:
         accuracy = "n/a" if self.accuracy is None else f"{self.accuracy:.4f}"
+        sha256 = "n/a" if self.sha256 is None else self.sha256[:16]
         return (f"name={self.name!r}, num_features={self.num_features}, num_classes={self.num_classes}, "
-                f"accuracy={accuracy}")
+                f"accuracy={accuracy}, sha256={sha256}")

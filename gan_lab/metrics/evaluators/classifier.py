@@ -1,9 +1,16 @@
-"""Evaluators backed by a small CNN trained on the data set's own labels.
+"""Evaluators backed by a small CNN trained once on a data set's labels and read from a weights file.
 
-:class:`ClassifierEvaluator` scores images the classifier was trained on
-(digits, MNIST, Fashion-MNIST, CIFAR-10): probabilities are its softmax
-output and features its penultimate layer (128-d by default; see
-:mod:`~gan_lab.metrics.evaluators.classifier_net`).
+:class:`ClassifierEvaluator` scores images of the data set its classifier was
+trained on (digits, MNIST, Fashion-MNIST, CIFAR-10): probabilities are its
+softmax output and features its penultimate layer (128-d by default; see
+:mod:`~gan_lab.metrics.evaluators.classifier_net`).  It is built from a
+weights file (:mod:`~gan_lab.metrics.evaluators.weights_file`) and never
+trains anything: the digits classifier ships with gan_lab
+(:func:`digits_classifier`, hash-checked against
+:data:`~gan_lab.metrics.evaluators.shipped.DIGITS_CLASSIFIER_SHA256`); for other
+data sets ``gan-lab-evaluator --data NAME --out FILE`` trains one once.
+:attr:`~ClassifierEvaluator.sha256` is the weights file's SHA-256, which
+identifies the evaluator in a run's settings.
 
 :class:`StackedClassifierEvaluator` scores Stacked-MNIST-style images whose
 C channels are independent single-channel digits (Metz et al. 2017;
@@ -18,23 +25,19 @@ per-channel features concatenated.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import torch
 from torch import Tensor
 
 from gan_lab.metrics.evaluators.base import Evaluator
-from gan_lab.metrics.evaluators.cache import load_or_train_classifier
-from gan_lab.metrics.evaluators.classifier_net import Architecture, SmallCNN, TrainingSettings
-
-#: Data sets larger than this train for :data:`LARGE_DATA_EPOCHS` epochs by default
-#: (MNIST: about 2 minutes per epoch on 2 CPU cores).
-LARGE_DATA = 10_000
-SMALL_DATA_EPOCHS, LARGE_DATA_EPOCHS = 15, 3
-
-
-def default_epochs(num_samples: int) -> int:
-    """Epochs used when none are given: 15 for small data sets (digits), 3 for large ones (MNIST, CIFAR-10)."""
-    return SMALL_DATA_EPOCHS if num_samples <= LARGE_DATA else LARGE_DATA_EPOCHS
+from gan_lab.metrics.evaluators.classifier_net import SmallCNN
+from gan_lab.metrics.evaluators.shipped import (
+    DIGITS_CLASSIFIER_COMMAND,
+    DIGITS_CLASSIFIER_FILE,
+    DIGITS_CLASSIFIER_SHA256,
+)
+from gan_lab.metrics.evaluators.weights_file import load_classifier_file
 
 
 def load_sklearn_digits() -> tuple[Tensor, Tensor]:
@@ -49,11 +52,14 @@ def load_sklearn_digits() -> tuple[Tensor, Tensor]:
 class ClassifierEvaluator(Evaluator):
     """Features (penultimate layer) and class probabilities of a trained :class:`SmallCNN`.
 
-    Build one with :meth:`for_data` (trains or loads from the cache).
-    ``accuracy`` is the held-out accuracy measured after training.
+    Build one from a weights file with :meth:`from_file` (or :func:`digits_classifier` for the
+    shipped digits classifier).  ``accuracy`` is the held-out accuracy measured after training
+    (stored in the file), ``sha256`` the weights file's SHA-256 and ``weights_path`` its path
+    (both None for a network handed over directly).
     """
 
-    def __init__(self, net: SmallCNN, dataset: str, accuracy: float | None, batch_size: int = 500) -> None:
+    def __init__(self, net: SmallCNN, dataset: str, accuracy: float | None, batch_size: int = 500,
+                 sha256: str | None = None, weights_path: str | os.PathLike | None = None) -> None:
         super().__init__(batch_size)
         self.net = net
         self.dataset = dataset
@@ -61,44 +67,23 @@ class ClassifierEvaluator(Evaluator):
         self.num_features = net.feature_dim
         self.num_classes = net.num_classes
         self.accuracy = accuracy
+        self.sha256 = sha256
+        self.weights_path = None if weights_path is None else Path(weights_path)
         self.sample_shape = (net.channels, net.image_size, net.image_size)
-        self.cache_path: os.PathLike | None = None  # set by for_data
-        self.from_cache: bool | None = None  # set by for_data: True if loaded, False if trained
         self.freeze()
 
     @classmethod
-    def for_data(
-        cls,
-        x: Tensor,
-        y: Tensor,
-        num_classes: int,
-        name: str,
-        cache_dir: str | os.PathLike | None = None,
-        seed: int = 0,
-        epochs: int | None = None,
-        width: int = 32,
-        feature_dim: int = 128,
-        holdout_fraction: float = 0.2,
-        progress: bool = True,
-        batch_size: int = 500,
-    ) -> ClassifierEvaluator:
-        """The classifier of labelled images ``(x, y)``, loaded from the cache or trained (then cached).
+    def from_file(cls, path: str | os.PathLike, sha256: str | None = None, batch_size: int = 500,
+                  what: str = "classifier weights file", fix: str = "") -> ClassifierEvaluator:
+        """The classifier stored in the weights file ``path`` (written by ``gan-lab-evaluator``).
 
-        ``x``: ``(N, C, S, S)`` in [-1, 1]; ``y``: ``(N,)`` in ``[0, num_classes)``; ``name`` names the
-        data set (cache key and :attr:`name`).  A fixed-seed ``holdout_fraction`` of the samples is held
-        out to measure :attr:`accuracy`.  ``epochs=None`` picks :func:`default_epochs`.
-        ``batch_size`` is the evaluation batch size.
+        ``sha256``: if given, a file with any other SHA-256 is refused with an
+        :class:`~gan_lab.metrics.evaluators.weights_file.EvaluatorWeightsError` (so is an unreadable
+        file).  ``what`` and ``fix`` name the file and say how to repair it in that error.
         """
-        num_train = len(x) - int(round(len(x) * holdout_fraction))
-        settings = TrainingSettings(
-            seed=seed, epochs=epochs or default_epochs(num_train), holdout_fraction=holdout_fraction
-        )
-        cached = load_or_train_classifier(
-            x, y, num_classes, name, cache_dir, Architecture(width=width, feature_dim=feature_dim), settings, progress
-        )
-        evaluator = cls(cached.net, name, cached.accuracy, batch_size)
-        evaluator.cache_path, evaluator.from_cache = cached.path, cached.from_cache
-        return evaluator
+        loaded = load_classifier_file(path, sha256, what=what, fix=fix)
+        return cls(loaded.net, loaded.dataset, loaded.accuracy, batch_size, sha256=loaded.sha256,
+                   weights_path=loaded.path)
 
     def score_batch(self, x: Tensor) -> tuple[Tensor, Tensor]:
         features, logits = self.net(x.float())  # (B, d), (B, K); half-precision samples are scored in float32
@@ -112,6 +97,7 @@ class StackedClassifierEvaluator(Evaluator):
     classes ``(c0, ..., c_{C-1})`` is ``sum_i c_i * K^(C-1-i)`` (``100 c0 + 10 c1 + c2``
     for 3 channels of 10 digits).  ``accuracy`` estimates the probability that all
     channels are right as ``per_channel.accuracy ** C`` (channels are independent digits).
+    ``sha256`` is the per-channel classifier's (the network is the same).
     """
 
     def __init__(self, per_channel: ClassifierEvaluator, channels: int = 3, batch_size: int = 500) -> None:
@@ -124,14 +110,16 @@ class StackedClassifierEvaluator(Evaluator):
         self.num_features = per_channel.num_features * self.channels
         self.num_classes = per_channel.num_classes**self.channels
         self.accuracy = None if per_channel.accuracy is None else per_channel.accuracy**self.channels
+        self.sha256 = per_channel.sha256
         self.sample_shape = (self.channels, *per_channel.sample_shape[1:])
         self.freeze()
 
     @classmethod
-    def for_data(cls, x: Tensor, y: Tensor, num_classes: int, name: str, channels: int = 3, batch_size: int = 500,
-                 **classifier_kwargs) -> StackedClassifierEvaluator:
-        """Train (or load) the 1-channel classifier of ``(x, y)`` with ``ClassifierEvaluator.for_data``; stack it."""
-        per_channel = ClassifierEvaluator.for_data(x, y, num_classes, name, **classifier_kwargs)
+    def from_file(cls, path: str | os.PathLike | None = None, channels: int = 3, batch_size: int = 500,
+                  sha256: str | None = None) -> StackedClassifierEvaluator:
+        """Stack the 1-channel classifier of the weights file ``path`` (None: the shipped digits classifier)."""
+        per_channel = digits_classifier(batch_size) if path is None else \
+            ClassifierEvaluator.from_file(path, sha256, batch_size)
         return cls(per_channel, channels, batch_size)
 
     def score_batch(self, x: Tensor) -> tuple[Tensor, Tensor]:
@@ -146,7 +134,14 @@ class StackedClassifierEvaluator(Evaluator):
         return features, joint  # (B, C*d), (B, K^C)
 
 
-def digits_classifier(cache_dir: str | os.PathLike | None = None, seed: int = 0, **kwargs) -> ClassifierEvaluator:
-    """The classifier of scikit-learn's digits (``name="digits"``), loaded from the cache or trained."""
-    x, y = load_sklearn_digits()
-    return ClassifierEvaluator.for_data(x, y, 10, "digits", cache_dir=cache_dir, seed=seed, **kwargs)
+def digits_classifier(batch_size: int = 500) -> ClassifierEvaluator:
+    """The classifier of scikit-learn's digits that ships with gan_lab, its file's SHA-256 checked.
+
+    Raises an :class:`~gan_lab.metrics.evaluators.weights_file.EvaluatorWeightsError` if the file is
+    missing, unreadable or not the one whose hash is ``DIGITS_CLASSIFIER_SHA256``.
+    """
+    fix = ("Reinstall gan_lab (or, in a clone, `git checkout -- gan_lab/metrics/evaluators/weights/`). "
+           f"The file was made by `{DIGITS_CLASSIFIER_COMMAND}`; if you retrained it on purpose, set "
+           "DIGITS_CLASSIFIER_SHA256 in gan_lab/metrics/evaluators/shipped.py to its new hash.")
+    return ClassifierEvaluator.from_file(DIGITS_CLASSIFIER_FILE, DIGITS_CLASSIFIER_SHA256, batch_size,
+                                         what="shipped digits classifier weights file", fix=fix)

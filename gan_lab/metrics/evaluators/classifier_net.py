@@ -4,8 +4,16 @@ The classifier is a measuring instrument, not a research model: it must be
 accurate enough that its predictions can stand in for labels (mode counting,
 class-conditional Inception Score) and its penultimate layer must give
 features that separate the classes (FID on digits).  So it is small, trained
-with a fixed seed (bit-identical weights on a given machine), and its accuracy on a
-held-out split is measured and reported next to every number it produces.
+with a fixed seed (bit-identical weights on a given machine and thread count),
+and its accuracy on a held-out split is measured and reported next to every
+number it produces.
+
+Training draws every random number from its own seeded ``torch.Generator``
+(initial weights, dropout masks, batch order, augmentation), never from the
+global random state, which it leaves exactly as it found it (CPU and CUDA).
+Evaluation never calls it: the digits classifier ships with gan_lab (see
+:mod:`~gan_lab.metrics.evaluators.shipped`), and other data sets' classifiers
+are trained once with ``gan-lab-evaluator`` (:mod:`gan_lab.evaluator_cli`).
 
 Architecture (``width`` w, ``feature_dim`` d)::
 
@@ -20,12 +28,37 @@ Architecture (``width`` w, ``feature_dim`` d)::
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+
+class SeededDropout(nn.Module):
+    """Dropout whose masks come from :attr:`generator` (a ``torch.Generator``) instead of the global RNG.
+
+    Identity in eval mode.  Like ``nn.Dropout`` it has no parameters or buffers, so state dicts
+    are unchanged.  With ``generator=None`` masks come from the global RNG.
+    """
+
+    def __init__(self, p: float) -> None:
+        super().__init__()
+        if not 0 <= p < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {p!r}.")
+        self.p = float(p)
+        self.generator: torch.Generator | None = None
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or self.p == 0:
+            return x
+        keep = torch.empty_like(x).bernoulli_(1 - self.p, generator=self.generator)
+        return x * keep / (1 - self.p)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
 
 
 class SmallCNN(nn.Module):
@@ -57,7 +90,24 @@ class SmallCNN(nn.Module):
         layers.append(nn.AdaptiveAvgPool2d(2))
         self.body = nn.Sequential(*layers)
         self.to_features = nn.Sequential(nn.Flatten(), nn.Linear(c_in * 4, self.feature_dim), nn.ReLU())
-        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(self.feature_dim, self.num_classes))
+        self.head = nn.Sequential(SeededDropout(dropout), nn.Linear(self.feature_dim, self.num_classes))
+
+    def reset_parameters(self, generator: torch.Generator) -> SmallCNN:
+        """Re-initialise every parameter from ``generator`` (PyTorch's default schemes; BN: 1 and 0).
+
+        Convolutions and linear layers get ``nn.Conv2d`` / ``nn.Linear``'s default initialisation
+        (Kaiming-uniform weights with ``a = sqrt(5)``, uniform biases in ``+-1/sqrt(fan_in)``), drawn
+        from ``generator`` in module order; the global random state is not touched.
+        """
+        for module in self.modules():
+            if isinstance(module, (nn.Conv2d, nn.Linear)):
+                nn.init.kaiming_uniform_(module.weight, a=math.sqrt(5), generator=generator)
+                if module.bias is not None:
+                    bound = 1 / math.sqrt(nn.init._calculate_fan_in_and_fan_out(module.weight)[0])
+                    nn.init.uniform_(module.bias, -bound, bound, generator=generator)
+            elif isinstance(module, nn.BatchNorm2d):
+                module.reset_parameters()  # deterministic: weight 1, bias 0, running statistics reset
+        return self
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         features = self.to_features(self.body(x))  # (N, d)
@@ -78,7 +128,7 @@ class Architecture:
 
 @dataclass(frozen=True)
 class TrainingSettings:
-    """Everything that changes the trained classifier (and so belongs in its cache key)."""
+    """Every training setting that changes the trained classifier (stored in its weights file)."""
 
     seed: int = 0
     epochs: int = 15
@@ -87,6 +137,17 @@ class TrainingSettings:
     weight_decay: float = 1e-4
     holdout_fraction: float = 0.2
     max_shift: int = 1  # random translation augmentation, in pixels
+
+
+#: Data sets larger than this train for :data:`LARGE_DATA_EPOCHS` epochs by default
+#: (MNIST: about 2 minutes per epoch on 2 CPU cores).
+LARGE_DATA = 10_000
+SMALL_DATA_EPOCHS, LARGE_DATA_EPOCHS = 15, 3
+
+
+def default_epochs(num_samples: int) -> int:
+    """Epochs used when none are given: 15 for small data sets (digits), 3 for large ones (MNIST, CIFAR-10)."""
+    return SMALL_DATA_EPOCHS if num_samples <= LARGE_DATA else LARGE_DATA_EPOCHS
 
 
 def holdout_split(num_samples: int, holdout_fraction: float, seed: int) -> tuple[Tensor, Tensor]:
@@ -172,21 +233,33 @@ def train_classifier(
     with random shifts of up to ``settings.max_shift`` pixels, on the CPU.
     Returns the network (in eval mode) with its accuracy on the held-out split.
 
-    The caller's global random state is left untouched (training runs inside
-    :func:`torch.random.fork_rng`), so training an evaluator in the middle
-    of a seeded GAN run does not change that run.
+    Every random number comes from two generators seeded from ``settings.seed``
+    (``seed``: initial weights and dropout; ``seed + 1``: batches and
+    augmentation), so the result does not depend on the caller's global random
+    state, and that state (CPU and every CUDA device) is left untouched:
+    training an evaluator in the middle of a seeded GAN run does not change
+    that run.  Bit-identical results need the same machine, PyTorch version
+    and thread count (``gan-lab-evaluator`` trains on one thread).
     """
     start = time.perf_counter()
     train_idx, holdout_idx = holdout_split(len(x), settings.holdout_fraction, settings.seed)
     x_train, y_train = x[train_idx], y[train_idx]
     steps_per_epoch = max(1, len(x_train) // settings.batch_size)  # the last partial batch is dropped
+    init = torch.Generator().manual_seed(settings.seed)  # initial weights, then dropout masks
+    g = torch.Generator().manual_seed(settings.seed + 1)  # batches and augmentation
+    # Constructing the modules runs PyTorch's default initialisation on the global CPU generator;
+    # fork it so those draws leave no trace (nothing is seeded, so no CUDA generator is touched),
+    # then draw the actual initial weights from `init`.
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(settings.seed)  # initial weights and dropout
-        net = architecture.build(x.shape[1], x.shape[-1], num_classes).train()
-        g = torch.Generator().manual_seed(settings.seed + 1)  # batches and augmentation
-        optimizer = torch.optim.Adam(net.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
-        total_steps = settings.epochs * steps_per_epoch
-        schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, settings.lr, total_steps=total_steps)
+        net = architecture.build(x.shape[1], x.shape[-1], num_classes)
+    net.reset_parameters(init).train()
+    dropouts = [m for m in net.modules() if isinstance(m, SeededDropout)]
+    for dropout in dropouts:
+        dropout.generator = init
+    optimizer = torch.optim.Adam(net.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
+    total_steps = settings.epochs * steps_per_epoch
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, settings.lr, total_steps=total_steps)
+    try:
         with _EpochProgress(progress, description, settings.epochs) as bar:
             for _ in range(settings.epochs):
                 batches = torch.randperm(len(x_train), generator=g)[: steps_per_epoch * settings.batch_size]
@@ -200,6 +273,9 @@ def train_classifier(
                     schedule.step()
                     total_loss += loss.item()
                 bar.epoch_done(total_loss / steps_per_epoch)
+    finally:
+        for dropout in dropouts:
+            dropout.generator = None  # the trained network holds no reference to training state
     net.eval()
     held_out = accuracy(net, x[holdout_idx], y[holdout_idx])
     seconds = time.perf_counter() - start

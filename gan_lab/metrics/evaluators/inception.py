@@ -25,6 +25,10 @@ environment variable ``GAN_LAB_INCEPTION_WEIGHTS``.  Without internet
 access and without a local copy, construction raises one
 :class:`InceptionWeightsUnavailable` that says where to put the file.
 
+:attr:`InceptionEvaluator.sha256` is the SHA-256 of the weights file that
+was read (the local file, or torch.hub's cached copy after a download), so
+runs log which weights they used; None if no such file can be found.
+
 Upsampling tiny images (8x8 digits) to 299x299 gives numbers that mean
 little: use the data set's own classifier there.
 """
@@ -38,6 +42,7 @@ import torch
 from torch import Tensor
 
 from gan_lab.metrics.evaluators.base import Evaluator
+from gan_lab.metrics.evaluators.weights_file import sha256_file
 
 #: Environment variable naming a local copy of the weights file.
 WEIGHTS_ENV = "GAN_LAB_INCEPTION_WEIGHTS"
@@ -93,15 +98,20 @@ def unavailable_message(weights_path: str | None, err: BaseException) -> str:
     ])
 
 
+def resolve_weights_path(weights_path: str | os.PathLike | None) -> str | None:
+    """``weights_path``, else ``$GAN_LAB_INCEPTION_WEIGHTS``, else None (torch.hub's cache or a download)."""
+    if weights_path is None:
+        weights_path = os.environ.get(WEIGHTS_ENV) or None
+    return None if weights_path is None else str(Path(weights_path).expanduser())
+
+
 def load_inception_extractor(weights_path: str | os.PathLike | None = None):
     """torch-fidelity's ``FeatureExtractorInceptionV3`` giving pool3 features and unbiased logits.
 
     ``weights_path=None`` uses ``$GAN_LAB_INCEPTION_WEIGHTS`` if set, else torch.hub's cache or a download.
     """
     module = _torch_fidelity_inception()
-    if weights_path is None:
-        weights_path = os.environ.get(WEIGHTS_ENV) or None
-    weights_path = None if weights_path is None else str(Path(weights_path).expanduser())
+    weights_path = resolve_weights_path(weights_path)
     try:
         if weights_path is not None and not Path(weights_path).is_file():
             raise FileNotFoundError(f"no such file: {weights_path}")
@@ -127,12 +137,17 @@ class InceptionEvaluator(Evaluator):
             else torch.hub's cache, else download.
         batch_size: images per forward pass (each is resized to 299x299).
 
-    ``accuracy`` is None (not measured on the data set at hand).
+    ``accuracy`` is None (not measured on the data set at hand).  ``sha256`` is the SHA-256 of the
+    weights file read (the local file, else torch.hub's cached copy), None if there is none to hash.
     """
 
     def __init__(self, weights_path: str | os.PathLike | None = None, batch_size: int = 64) -> None:
         super().__init__(batch_size)
         self.extractor = load_inception_extractor(weights_path)
+        local = resolve_weights_path(weights_path)
+        read_from = Path(local) if local is not None else hub_cache_path()  # the hub copy, just downloaded or not
+        self.weights_path = read_from if read_from.is_file() else None
+        self.sha256 = None if self.weights_path is None else sha256_file(self.weights_path)
         self.name = "inception-v3"
         self.num_features = 2048
         self.num_classes = self.extractor.fc.out_features  # 1008

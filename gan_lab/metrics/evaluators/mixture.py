@@ -50,6 +50,7 @@ class MixtureEvaluator(Evaluator):
         self.num_features = 2
         self.num_classes = len(centers)
         self.accuracy = None
+        self.sha256 = None  # no weights: the posterior is exact
         self.freeze()
 
     def score_batch(self, x: Tensor) -> tuple[Tensor, Tensor]:
