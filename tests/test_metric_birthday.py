@@ -16,7 +16,7 @@ from gan_lab.metrics.birthday import calibrated_threshold, clopper_pearson
 def atoms_sampler(num_atoms: int, dim: int = 16, seed: int = 0):
     """Uniform draws, with replacement, from ``num_atoms`` fixed random vectors: support exactly ``num_atoms``."""
     atoms = torch.randn(num_atoms, dim, generator=torch.Generator().manual_seed(seed))
-    return lambda n: atoms[torch.randint(num_atoms, (n,))]  # uses torch's global RNG, which the metric seeds
+    return lambda n, generator: atoms[torch.randint(num_atoms, (n,), generator=generator)]  # the metric's generator
 
 
 def test_collision_rate_to_support_matches_the_reference_numbers():
@@ -49,8 +49,8 @@ def test_calibrated_threshold_separates_atoms_too():
 
 
 def test_a_continuous_distribution_rarely_collides_at_the_calibrated_threshold():
-    def gaussian(n):
-        return torch.randn(n, 16)
+    def gaussian(n, generator):
+        return torch.randn(n, 16, generator=generator)
 
     # Expected rate ~ (floor(0.05 T) + 1) / (T + 1) = 5 %; with T = 400 its spread is ~1.5 %.
     reference = torch.randn(400 * 50, 16, generator=torch.Generator().manual_seed(1))  # independent real sample
@@ -156,4 +156,4 @@ def test_invalid_arguments_raise():
     with pytest.raises(ValueError, match="batch_size >= 2"):
         birthday_paradox(x, 1, 10, threshold=1.0)
     with pytest.raises(ValueError, match="returned shape"):
-        birthday_paradox(lambda n: torch.randn(n + 1, 3), 10, 2, threshold=1.0)
+        birthday_paradox(lambda n, generator: torch.randn(n + 1, 3, generator=generator), 10, 2, threshold=1.0)
