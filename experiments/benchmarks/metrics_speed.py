@@ -30,7 +30,13 @@ import numpy as np
 import scipy.linalg
 import torch
 
-from gan_lab.metrics import birthday_paradox, calibrate_birthday, features_to_statistics, frechet_distance, statistics_to_frechet_distance
+from gan_lab.metrics import (
+    birthday_paradox,
+    calibrate_birthday,
+    features_to_statistics,
+    frechet_distance,
+    statistics_to_frechet_distance,
+)
 
 
 def best_times(functions, repeats: int):

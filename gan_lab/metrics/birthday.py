@@ -419,14 +419,18 @@ def _check_sampler_signature(source, name: str) -> None:
         pass
 
 
-def _batches(source: Sampler, batch_size: int, num_trials: int, generator: torch.Generator, name: str) -> Iterator[Tensor]:
+def _batches(
+    source: Sampler, batch_size: int, num_trials: int, generator: torch.Generator, name: str
+) -> Iterator[Tensor]:
     """Yield ``num_trials`` batches of ``batch_size`` samples as they came, (s, *sample_shape)."""
     if callable(source):
         _check_sampler_signature(source, name)
         for _ in range(num_trials):
             batch = _as_tensor(source(batch_size, generator))
             if batch.ndim == 0 or len(batch) != batch_size:
-                raise ValueError(f"{name}({batch_size}, generator) returned shape {tuple(batch.shape)}, not {batch_size} samples.")
+                raise ValueError(
+                    f"{name}({batch_size}, generator) returned shape {tuple(batch.shape)}, not {batch_size} samples."
+                )
             yield batch
         return
     samples = _as_tensor(source)
