@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 import torch
 
-from gan_lab.metrics import birthday_paradox, support_from_collision_rate
+from gan_lab.metrics import birthday_paradox, calibrate_birthday, support_from_collision_rate, support_size_estimate
 from gan_lab.metrics.birthday import calibrated_threshold, clopper_pearson
 
 
 def atoms_sampler(num_atoms: int, dim: int = 16, seed: int = 0):
     """Uniform draws, with replacement, from ``num_atoms`` fixed random vectors: support exactly ``num_atoms``."""
     atoms = torch.randn(num_atoms, dim, generator=torch.Generator().manual_seed(seed))
-    return lambda n: atoms[torch.randint(num_atoms, (n,))]  # uses torch's global RNG, which the metric seeds
+    return lambda n, generator: atoms[torch.randint(num_atoms, (n,), generator=generator)]  # the metric's generator
 
 
 def test_collision_rate_to_support_matches_the_reference_numbers():
@@ -49,8 +49,8 @@ def test_calibrated_threshold_separates_atoms_too():
 
 
 def test_a_continuous_distribution_rarely_collides_at_the_calibrated_threshold():
-    def gaussian(n):
-        return torch.randn(n, 16)
+    def gaussian(n, generator):
+        return torch.randn(n, 16, generator=generator)
 
     # Expected rate ~ (floor(0.05 T) + 1) / (T + 1) = 5 %; with T = 400 its spread is ~1.5 %.
     reference = torch.randn(400 * 50, 16, generator=torch.Generator().manual_seed(1))  # independent real sample
@@ -102,20 +102,101 @@ def test_closest_pairs_match_brute_force():
     np.testing.assert_allclose(result.pair_samples[0, 1], x[first.trial * s + first.j].double().numpy())
 
 
-def test_same_seed_same_result_and_caller_rng_untouched():
+def test_same_seed_same_result_and_global_rngs_never_touched():
     sampler = atoms_sampler(500)
     torch.manual_seed(7)
     np.random.seed(7)
+    torch_state, numpy_state = torch.get_rng_state(), np.random.get_state()
     a = birthday_paradox(sampler, 20, 50, threshold=0.0, seed=11)
-    torch_after, numpy_after = torch.rand(1), np.random.rand()
-    torch.manual_seed(7)
-    np.random.seed(7)
-    assert torch.equal(torch.rand(1), torch_after) and np.random.rand() == numpy_after
+    # Neither re-seeded nor advanced: the sampler draws from the generator it is given.
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    after = np.random.get_state()
+    assert np.array_equal(after[1], numpy_state[1]) and after[2:] == numpy_state[2:]
     b = birthday_paradox(sampler, 20, 50, threshold=0.0, seed=11)
     assert a.collision_rate == b.collision_rate and a.closest_pairs == b.closest_pairs
     np.testing.assert_array_equal(a.min_distances, b.min_distances)
     c = birthday_paradox(sampler, 20, 50, threshold=0.0, seed=12)
     assert not np.array_equal(a.min_distances, c.min_distances)
+
+
+def test_samplers_get_a_cpu_generator_and_the_old_protocol_fails_clearly():
+    seen = []
+
+    def sampler(n, generator):
+        seen.append(generator)
+        return torch.randn(n, 3, generator=generator)
+
+    birthday_paradox(sampler, 10, 3, threshold=0.0, seed=5)
+    assert len(seen) == 3 and all(g is seen[0] for g in seen)  # one stream, consecutive batches
+    assert isinstance(seen[0], torch.Generator) and seen[0].device.type == "cpu"
+    with pytest.raises(TypeError, match="generator"):
+        birthday_paradox(lambda n: torch.randn(n, 3), 10, 3, threshold=0.0)
+
+
+def test_support_size_estimate_inverts_the_exact_birthday_product():
+    # 1 - P = Q_N(s) (1 - P0), Q_N(s) = prod_{i<s} (1 - i/N).
+    for support, s, p0 in [(200, 20, 0.0), (200, 20, 0.05), (1617, 50, 0.08), (10**6, 400, 0.02)]:
+        no_repeat = np.prod(1 - np.arange(1, s) / support)
+        p = 1 - no_repeat * (1 - p0)
+        assert support_size_estimate(p, s, p0) == pytest.approx(support, rel=1e-9)
+    assert support_size_estimate(0.5, 2) == pytest.approx(2.0)  # s = 2: P = 1/N
+    # The paper's approximation m / ln(1/(1-P)) is low by about (2s - 1) / (6N) relatively.
+    p = 1 - np.prod(1 - np.arange(1, 20) / 200)
+    assert support_from_collision_rate(p, 20) / 200 == pytest.approx(1 - 39 / 1200, abs=0.005)
+    assert support_size_estimate(0.0, 20) == math.inf
+    assert support_size_estimate(0.05, 20, 0.05) == math.inf  # no more collisions than real data
+    assert support_size_estimate(0.04, 20, 0.05) == math.inf
+    assert support_size_estimate(1.0, 20, 0.05) == 0.0
+    estimates = [support_size_estimate((c + 0.5) / 50, 30, 0.05) for c in range(3, 50)]
+    assert all(a > b for a, b in pairwise(estimates))
+
+
+def test_calibration_once_equals_calibrating_inside_and_is_reused():
+    reference = torch.randn(40 * 30, 8, generator=torch.Generator().manual_seed(8))
+    fake = atoms_sampler(300, dim=8)
+    calibration = calibrate_birthday(reference, 30, 40, seed=3)
+    assert calibration.batch_size == 30 and calibration.num_trials == 40
+    assert calibration.reference_num_trials == 400  # 10 fresh real batches per calibration batch
+    assert calibration.reference_collision_rate == calibration.reference_num_collisions / 400
+    inside = birthday_paradox(fake, 30, 40, reference=reference, seed=3)
+    reused = birthday_paradox(fake, 30, 40, calibration=calibration, seed=3)
+    assert inside.threshold == reused.threshold == calibration.threshold
+    assert inside.support_size == reused.support_size
+    assert inside.support_size_interval == reused.support_size_interval
+    assert reused.reference_collision_rate == calibration.reference_collision_rate
+    assert reused.reference_num_trials == 400
+    with pytest.raises(ValueError, match="batches of 30, not 20"):
+        birthday_paradox(fake, 20, 40, calibration=calibration)
+
+
+def test_reference_rate_comes_from_fresh_batches_and_is_subtracted():
+    # Real data with built-in near-duplicate pairs: at the calibrated threshold fresh real batches collide at
+    # some P0 > 0, and a generator drawing from the same data collides at P0 + repeats.
+    generator = torch.Generator().manual_seed(9)
+    base = torch.randn(600, 6, generator=generator)
+    pool = torch.cat([base, base[:60] + 1e-3 * torch.randn(60, 6, generator=generator)])  # 60 near-duplicate pairs
+
+    def draw_real(n, generator):
+        return pool[torch.randperm(len(pool), generator=generator)[:n]]
+
+    calibration = calibrate_birthday(draw_real, 20, 100, seed=1, num_reference_trials=2000)
+    assert calibration.reference_num_trials == 2000
+    # Expected P0 ~ 1 - (1 - 60 / C(660, 2))^190 ~ 5 %; the calibration batches themselves are capped at 5 %.
+    assert 0.02 < calibration.reference_collision_rate < 0.10
+    assert (calibration.calibration_min_distances <= calibration.threshold).mean() <= 0.05
+
+    def draw_fake(n, generator):  # support exactly 660 items, near-duplicated like the data
+        return pool[torch.randint(len(pool), (n,), generator=generator)]
+
+    result = birthday_paradox(draw_fake, 20, 400, calibration=calibration, seed=2)
+    low, high = result.support_size_interval
+    assert low <= 660 <= high
+    uncorrected = birthday_paradox(draw_fake, 20, 400, threshold=calibration.threshold, seed=2)
+    assert uncorrected.reference_collision_rate == 0 and uncorrected.reference_num_trials == 0
+    assert uncorrected.support_size < result.support_size  # the real near-duplicates no longer count
+    # The data itself collides as often as the reference: indistinguishable, support inf.
+    itself = birthday_paradox(draw_real, 20, 100, calibration=calibration, seed=3)
+    assert itself.collision_rate <= 0.12 and itself.support_size_interval[1] == math.inf
 
 
 def test_no_collisions_and_all_collisions():
@@ -151,9 +232,11 @@ def test_invalid_arguments_raise():
         birthday_paradox(x, 10, 10)
     with pytest.raises(ValueError, match="exactly one of threshold"):
         birthday_paradox(x, 10, 10, threshold=1.0, reference=x)
+    with pytest.raises(ValueError, match="exactly one of threshold"):
+        birthday_paradox(x, 10, 10, threshold=1.0, calibration=calibrate_birthday(x, 10, 10))
     with pytest.raises(ValueError, match="batch_size \\* num_trials = 200"):
         birthday_paradox(x, 10, 20, threshold=1.0)
     with pytest.raises(ValueError, match="batch_size >= 2"):
         birthday_paradox(x, 1, 10, threshold=1.0)
     with pytest.raises(ValueError, match="returned shape"):
-        birthday_paradox(lambda n: torch.randn(n + 1, 3), 10, 2, threshold=1.0)
+        birthday_paradox(lambda n, generator: torch.randn(n + 1, 3, generator=generator), 10, 2, threshold=1.0)

@@ -3,7 +3,15 @@
 Each function's docstring cites its paper and the reference code whose convention it follows.
 """
 
-from gan_lab.metrics.birthday import BirthdayResult, ClosestPair, birthday_paradox, support_from_collision_rate
+from gan_lab.metrics.birthday import (
+    BirthdayCalibration,
+    BirthdayResult,
+    ClosestPair,
+    birthday_paradox,
+    calibrate_birthday,
+    support_from_collision_rate,
+    support_size_estimate,
+)
 from gan_lab.metrics.frechet import features_to_statistics, frechet_distance, statistics_to_frechet_distance
 from gan_lab.metrics.inception_score import inception_score
 from gan_lab.metrics.kid import kernel_inception_distance
@@ -11,10 +19,12 @@ from gan_lab.metrics.mode_coverage import ModeCoverage, class_coverage, mode_cov
 from gan_lab.metrics.precision_recall import density_coverage, precision_recall
 
 __all__ = [
+    "BirthdayCalibration",
     "BirthdayResult",
     "ClosestPair",
     "ModeCoverage",
     "birthday_paradox",
+    "calibrate_birthday",
     "class_coverage",
     "density_coverage",
     "features_to_statistics",
@@ -25,4 +35,5 @@ __all__ = [
     "precision_recall",
     "statistics_to_frechet_distance",
     "support_from_collision_rate",
+    "support_size_estimate",
 ]
