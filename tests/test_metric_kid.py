@@ -142,3 +142,25 @@ def test_invalid_inputs_raise():
         kernel_inception_distance(np.zeros((5, 3)), np.zeros((5, 4)))
     with pytest.raises(ValueError, match="2-D"):
         kernel_inception_distance(np.zeros(5), np.zeros(5))
+
+
+def test_full_kernel_route_equals_the_per_subset_route(monkeypatch):
+    import gan_lab.metrics.kid as kid
+
+    x, y = gaussian(600, 8, seed=1), gaussian(500, 8, seed=2, shift=0.2)
+    full = kernel_inception_distance(x, y, num_subsets=7, subset_size=300, seed=3)
+    monkeypatch.setattr(kid, "FULL_KERNEL_LIMIT", 0)  # every subset's kernels on their own, through poly_mmd
+    per_subset = kernel_inception_distance(x, y, num_subsets=7, subset_size=300, seed=3)
+    assert full == pytest.approx(per_subset, rel=1e-12, abs=1e-15)
+
+
+def test_kid_against_real_scores_several_fake_sets_like_the_function():
+    from gan_lab.metrics.kid import KIDAgainstReal
+
+    real = gaussian(400, 6, seed=4)
+    estimator = KIDAgainstReal(real, num_fake=300, num_subsets=5, subset_size=200, seed=9)
+    for seed in (5, 6):
+        fake = gaussian(300, 6, seed=seed, shift=0.1 * seed)
+        assert estimator(fake) == pytest.approx(kernel_inception_distance(real, fake, 5, 200, seed=9), rel=1e-12)
+    with pytest.raises(ValueError, match="set up for 300 fake samples"):
+        estimator(gaussian(299, 6, seed=7))

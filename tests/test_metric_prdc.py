@@ -169,3 +169,16 @@ def test_invalid_inputs_raise():
     assert density_coverage(good, np.zeros((1, 3)), k=3) == (0.0, 0.0)  # all points equal: radius 0, open balls empty
     with pytest.raises(ValueError, match="empty"):
         density_coverage(good, np.zeros((0, 3)))
+
+
+def test_precomputed_real_radii_give_the_same_values():
+    from gan_lab.metrics.precision_recall import kth_neighbour_squared_distances
+
+    rng = np.random.default_rng(3)
+    real, fake = rng.normal(size=(300, 5)), rng.normal(size=(200, 5)) + 0.3
+    radii3 = kth_neighbour_squared_distances(torch.as_tensor(real), 3)
+    radii5 = kth_neighbour_squared_distances(torch.as_tensor(real), 5)
+    assert precision_recall(real, fake, k=3, real_radii2=radii3) == precision_recall(real, fake, k=3)
+    assert density_coverage(real, fake, k=5, real_radii2=radii5) == density_coverage(real, fake, k=5)
+    with pytest.raises(ValueError, match="real_radii2 must have shape"):
+        density_coverage(real, fake, k=5, real_radii2=radii5[:10])

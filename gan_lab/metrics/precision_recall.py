@@ -57,7 +57,8 @@ from torch import Tensor
 BLOCK_BYTES = 8 * 2**20
 
 
-def precision_recall(real_features, fake_features, k: int = 3, *, chunk_size: int | None = None) -> tuple[float, float]:
+def precision_recall(real_features, fake_features, k: int = 3, *, chunk_size: int | None = None,
+                     real_radii2: Tensor | None = None) -> tuple[float, float]:
     """Improved precision and recall of Kynkäänniemi et al. (NeurIPS 2019), with closed balls (``<=``).
 
     Args:
@@ -65,6 +66,8 @@ def precision_recall(real_features, fake_features, k: int = 3, *, chunk_size: in
         k: neighbourhood size of the balls (3 in the paper); needs k < N and k < M.
         chunk_size: rows per distance block; ``None`` picks blocks of about ``BLOCK_BYTES``.
             The result does not depend on it.
+        real_radii2: ``kth_neighbour_squared_distances(real_features, k)``, if already computed
+            (an evaluation scores many generated sets against the same reals).
 
     Returns:
         ``(precision, recall)``: the fraction of fakes inside at least one real ball, and
@@ -73,7 +76,7 @@ def precision_recall(real_features, fake_features, k: int = 3, *, chunk_size: in
     """
     real, fake = _as_feature_pair(real_features, fake_features)
     k = _check_k(k, real, fake, both_sets=True)
-    real_radii2 = kth_neighbour_squared_distances(real, k, chunk_size)  # (N,)
+    real_radii2 = _real_radii2(real, k, chunk_size, real_radii2)  # (N,)
     fake_radii2 = kth_neighbour_squared_distances(fake, k, chunk_size)  # (M,)
     fake_in_real_ball = torch.zeros(len(fake), dtype=torch.bool, device=real.device)  # (M,)
     reals_in_fake_ball = 0
@@ -85,7 +88,8 @@ def precision_recall(real_features, fake_features, k: int = 3, *, chunk_size: in
     return precision, reals_in_fake_ball / len(real)
 
 
-def density_coverage(real_features, fake_features, k: int = 5, *, chunk_size: int | None = None) -> tuple[float, float]:
+def density_coverage(real_features, fake_features, k: int = 5, *, chunk_size: int | None = None,
+                     real_radii2: Tensor | None = None) -> tuple[float, float]:
     """Density and coverage of Naeem et al. (ICML 2020), with open balls (``<``) on the reals only.
 
     Args:
@@ -93,6 +97,7 @@ def density_coverage(real_features, fake_features, k: int = 5, *, chunk_size: in
         k: neighbourhood size of the real balls (5 in the paper); needs k < N.
         chunk_size: rows per distance block; ``None`` picks blocks of about ``BLOCK_BYTES``.
             The result does not depend on it.
+        real_radii2: ``kth_neighbour_squared_distances(real_features, k)``, if already computed.
 
     Returns:
         ``(density, coverage)``: density is the mean number of real balls holding a fake,
@@ -102,7 +107,7 @@ def density_coverage(real_features, fake_features, k: int = 5, *, chunk_size: in
     """
     real, fake = _as_feature_pair(real_features, fake_features)
     k = _check_k(k, real, fake, both_sets=False)
-    real_radii2 = kth_neighbour_squared_distances(real, k, chunk_size)  # (N,)
+    real_radii2 = _real_radii2(real, k, chunk_size, real_radii2)  # (N,)
     memberships = 0  # sum_i sum_j 1[Y_j in B(X_i)]: counted per real row, same total as the paper's sum over j
     covered = 0
     for start, distances2 in _squared_distance_blocks(real, fake, chunk_size):  # (B, M)
@@ -110,6 +115,15 @@ def density_coverage(real_features, fake_features, k: int = 5, *, chunk_size: in
         memberships += int(inside.sum())
         covered += int(inside.any(dim=1).sum())
     return memberships / (k * len(fake)), covered / len(real)
+
+
+def _real_radii2(real: Tensor, k: int, chunk_size: int | None, given: Tensor | None) -> Tensor:
+    if given is None:
+        return kth_neighbour_squared_distances(real, k, chunk_size)
+    given = torch.as_tensor(given, dtype=torch.float64, device=real.device)
+    if given.shape != (len(real),):
+        raise ValueError(f"real_radii2 must have shape ({len(real)},), got {tuple(given.shape)}.")
+    return given
 
 
 def kth_neighbour_squared_distances(features: Tensor, k: int, chunk_size: int | None = None) -> Tensor:
