@@ -1,11 +1,16 @@
-"""``gan-lab-eval``: compute every metric for a checkpoint, print a table, write ``metrics.json``.
+"""``gan-lab-eval``: the evaluation of one checkpoint: a table on screen and ``metrics.json``.
 
-    gan-lab-eval ckpt_path=outputs/.../checkpoints/last.ckpt num_samples=10000
+    gan-lab-eval ckpt_path=outputs/.../checkpoints/last.ckpt
+    gan-lab-eval ckpt_path=... evaluation.num_samples=10000 evaluation.metrics.kid=null
 
-The checkpoint carries its training config, so the model and data set are
-rebuilt from it alone.  The metrics are the training callbacks' own, run
-through one ``Trainer.validate`` pass, so the numbers are those TensorBoard
-shows for the same sample count and seed (and it runs under DDP the same way).
+The checkpoint carries its training config, so the model, the data set and
+the evaluation are rebuilt from it alone: the very ``evaluation`` node (see
+``configs/evaluation/``) that training logged with, with the command line's
+``evaluation.*`` overrides on top.  It runs through one ``Trainer.validate``
+pass (so under DDP the same way), and the same checkpoint and settings give
+the numbers TensorBoard shows for that step.  ``metrics.json`` maps every tag
+(``metrics/...``, ``reference/...``, ``settings/...``, including
+``settings/evaluator_sha256``) to its value.
 """
 
 from __future__ import annotations
@@ -13,64 +18,94 @@ from __future__ import annotations
 import json
 import math
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import hydra
 import pytorch_lightning as pl
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf, open_dict
+from pytorch_lightning.utilities import rank_zero_only
 
-from gan_lab.callbacks import FID, BirthdayParadox, InceptionScore, ModeCoverage
 from gan_lab.checkpoints import load_model
 from gan_lab.config_paths import CONFIG_DIR
 from gan_lab.train import is_user_error, user_message
 
-
-def metric_callbacks(num_samples: int, evaluator: str, seed: int, birthday_batch_size: int) -> list[pl.Callback]:
-    shared = dict(num_samples=num_samples, evaluator=evaluator, seed=seed)
-    num_trials = max(1, num_samples // birthday_batch_size)
-    return [
-        InceptionScore(**shared),
-        FID(**shared, kid_subset_size=min(1000, num_samples)),
-        BirthdayParadox(batch_size=birthday_batch_size, num_trials=num_trials, **shared),
-        ModeCoverage(**shared),
-    ]
+PREFIX = "evaluation."
 
 
-def evaluate(ckpt_path: str, num_samples: int = 5000, evaluator: str = "auto", seed: int = 0,
-             birthday_batch_size: int = 50, accelerator: str = "cpu", devices: int = 1) -> dict[str, float]:
-    """Every metric of the checkpoint at ``ckpt_path``, as ``{tag: value}``."""
-    model, datamodule, _ = load_model(ckpt_path)
-    trainer = pl.Trainer(
-        accelerator=accelerator, devices=devices, logger=False, enable_progress_bar=False,
-        enable_model_summary=False, callbacks=metric_callbacks(num_samples, evaluator, seed, birthday_batch_size),
-    )
+def evaluation_node(run_cfg: DictConfig, overrides: Sequence[str] = ()) -> DictConfig:
+    """A checkpoint config's ``evaluation`` node with ``evaluation.*`` command-line overrides applied.
+
+    A run trained with ``evaluation=none`` (or by an older gan_lab) has no node:
+    the shipped default (``configs/evaluation/default.yaml``) stands in.
+    """
+    node = run_cfg.get("evaluation")
+    if node is None:
+        node = OmegaConf.load(CONFIG_DIR / "evaluation" / "default.yaml")
+    node = OmegaConf.create(OmegaConf.to_container(node, resolve=True))
+    for override in OverridesParser.create().parse_overrides(list(overrides)):
+        key = override.key_or_group
+        if not key.startswith(PREFIX):
+            continue
+        key = key[len(PREFIX):]
+        with open_dict(node):
+            if override.is_delete():
+                parent, _, leaf = key.rpartition(".")
+                target = OmegaConf.select(node, parent) if parent else node
+                if target is not None and leaf in target:
+                    del target[leaf]
+            else:
+                OmegaConf.update(node, key, override.value(), merge=True, force_add=True)
+    return node
+
+
+def evaluate(ckpt_path: str, overrides: Sequence[str] = (), accelerator: str = "cpu",
+             devices: int = 1) -> dict[str, float | str]:
+    """Every value of the checkpoint's evaluation at ``ckpt_path``, as ``{tag: value}``."""
+    model, datamodule, run_cfg = load_model(ckpt_path)
+    evaluation = instantiate(evaluation_node(run_cfg, overrides))
+    trainer = pl.Trainer(accelerator=accelerator, devices=devices, logger=False, enable_progress_bar=False,
+                         enable_model_summary=False, callbacks=[evaluation])
     trainer.validate(model, datamodule=datamodule, verbose=False)
-    return {name: float(value) for name, value in sorted(trainer.callback_metrics.items())}
+    return dict(sorted(evaluation.results.items()))
 
 
-def format_table(metrics: dict[str, float]) -> str:
-    width = max(map(len, metrics), default=10)
-    rows = [f"{'metric':<{width}}  value", f"{'-' * width}  {'-' * 12}"]
-    rows += [f"{name:<{width}}  {value:.6g}" for name, value in metrics.items()]
+def format_table(values: dict[str, float | str]) -> str:
+    width = max(map(len, values), default=10)
+    rows = [f"{'tag':<{width}}  value", f"{'-' * width}  {'-' * 12}"]
+    rows += [f"{name:<{width}}  {value if isinstance(value, str) else format(value, '.6g')}"
+             for name, value in values.items()]
     return "\n".join(rows)
+
+
+def as_json(values: dict[str, float | str]) -> str:
+    """JSON has no infinity: an infinite value is written as the string ``"inf"``."""
+    return json.dumps({k: v if isinstance(v, str) or math.isfinite(v) else str(v) for k, v in values.items()}, indent=2)
+
+
+@rank_zero_only  # one table and one file, not one per DDP process
+def report(values: dict[str, float | str], run_dir: Path) -> None:
+    print(format_table(values))
+    out = run_dir / "metrics.json"
+    out.write_text(as_json(values))
+    print(f"\nWrote {out}")
 
 
 @hydra.main(config_path=str(CONFIG_DIR), config_name="eval", version_base="1.3")
 def main(cfg: DictConfig) -> None:
     run_dir = Path(HydraConfig.get().runtime.output_dir)
+    overrides = HydraConfig.get().overrides.task
     try:
-        metrics = evaluate(cfg.ckpt_path, cfg.num_samples, cfg.evaluator, cfg.seed, cfg.birthday_batch_size,
-                           cfg.accelerator, cfg.devices)
+        values = evaluate(cfg.ckpt_path, overrides, cfg.accelerator, cfg.devices)
     except Exception as err:
         if not is_user_error(err):
             raise
         print(f"gan-lab-eval: error: {user_message(err)}", file=sys.stderr)
         sys.exit(1)
-    print(format_table(metrics))
-    out = run_dir / "metrics.json"
-    out.write_text(json.dumps({k: (v if math.isfinite(v) else str(v)) for k, v in metrics.items()}, indent=2))
-    print(f"\nWrote {out}")
+    report(values, run_dir)
 
 
 if __name__ == "__main__":

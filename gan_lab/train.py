@@ -1,13 +1,14 @@
 """``gan-lab-train``: train a GAN from the Hydra configs in ``configs/``.
 
-    gan-lab-train                                   # the default: digits, DCGAN, non-saturating loss
+    gan-lab-train                                   # the default: digits, fully connected nets, non-saturating loss
     gan-lab-train data=grid25 loss=minimax
     gan-lab-train -m loss=minimax,non_saturating seed=0,1
     gan-lab-train experiment=mode_collapse_grid25 model=minibatch_gan
 
 Everything is built by ``hydra.utils.instantiate`` from the composed config:
-data module, model (networks + loss + optimisers), callbacks, logger, and a
-``pytorch_lightning.Trainer`` whose arguments are the keys of ``trainer``.
+data module, model (networks + loss + optimisers), callbacks, the evaluation
+(``configs/evaluation/``), logger, and a ``pytorch_lightning.Trainer`` whose
+arguments are the keys of ``trainer``.
 """
 
 from __future__ import annotations
@@ -24,14 +25,18 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.utilities import rank_zero_only
 
+from gan_lab.callbacks import Evaluation
 from gan_lab.checkpoints import read_checkpoint
 from gan_lab.config_paths import CONFIG_DIR
 from gan_lab.module import NonFiniteLossError
 
 
 def build_callbacks(cfg: DictConfig) -> list[pl.Callback]:
-    """Instantiate the named callbacks of ``cfg.callbacks``, skipping those set to null."""
-    return [instantiate(node) for node in (cfg.get("callbacks") or {}).values() if node is not None]
+    """Instantiate the named callbacks of ``cfg.callbacks`` (skipping those set to null), and the evaluation."""
+    callbacks = [instantiate(node) for node in (cfg.get("callbacks") or {}).values() if node is not None]
+    if cfg.get("evaluation") is not None:
+        callbacks.append(instantiate(cfg.evaluation))
+    return callbacks
 
 
 def resolve_ckpt_path(ckpt_path: str | None, run_dir: Path) -> str | None:
@@ -45,21 +50,27 @@ def resolve_ckpt_path(ckpt_path: str | None, run_dir: Path) -> str | None:
     return str(path)
 
 
-def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
-    """Build everything from ``cfg``, fit, and return the last logged metrics."""
+def train(cfg: DictConfig, run_dir: Path) -> dict[str, float | str]:
+    """Build everything from ``cfg``, fit, and return the last logged values (the final evaluation's included)."""
     pl.seed_everything(cfg.seed, workers=True)
     datamodule = instantiate(cfg.data)
     model = instantiate(cfg.model)
     model.run_config = OmegaConf.to_container(cfg, resolve=True)
     logger = instantiate(cfg.logger) if cfg.get("logger") else False
-    trainer = pl.Trainer(**cfg.trainer, callbacks=build_callbacks(cfg), logger=logger)
+    callbacks = build_callbacks(cfg)
+    trainer = pl.Trainer(**cfg.trainer, callbacks=callbacks, logger=logger)
     trainer.fit(model, datamodule=datamodule, ckpt_path=resolve_ckpt_path(cfg.get("ckpt_path"), run_dir))
-    return {name: float(value) for name, value in trainer.callback_metrics.items()}
+    values: dict[str, float | str] = {name: float(value) for name, value in trainer.callback_metrics.items()}
+    for callback in callbacks:
+        if isinstance(callback, Evaluation):
+            values.update(callback.results)
+    return values
 
 
 @rank_zero_only  # one summary, not one per DDP process
-def print_summary(run_dir: Path, metrics: dict[str, float]) -> None:
-    shown = ", ".join(f"{name}={value:.4g}" for name, value in sorted(metrics.items()))
+def print_summary(run_dir: Path, metrics: dict[str, float | str]) -> None:
+    shown = ", ".join(f"{name}={value:.4g}" if not isinstance(value, str) else f"{name}={value}"
+                      for name, value in sorted(metrics.items()))
     print(f"\nFinished. Last values: {shown}")
     print(f"Run directory: {run_dir}")
     print(f"TensorBoard logs: {run_dir / 'tensorboard'}")

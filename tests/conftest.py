@@ -32,10 +32,11 @@ TINY_NETS = {
 #: The network each data set trains by default (the ``net`` choice in its configs/data file).
 DATA_NETS = {"ring8": "mlp", "grid25": "mlp", "digits": "mlp_image"}  # every other data set: dcgan
 
-#: Switch the metric callbacks off (tests of training alone).
-NO_METRICS = ["callbacks.inception_score=null", "callbacks.fid=null", "callbacks.birthday=null", "callbacks.mode_coverage=null"]
-#: The metric callbacks on a small sample (tests that need them, kept fast).
-SMALL_METRICS = ["metrics.num_samples=500", "callbacks.birthday.num_trials=10", "callbacks.fid.kid_subset_size=200"]
+#: Switch the evaluation off (tests of training alone).
+NO_METRICS = ["evaluation=none"]
+#: The evaluation on a small sample after every epoch (tests that need it, kept fast).
+SMALL_METRICS = ["evaluation.num_samples=500", "evaluation.every_n_epochs=1", "evaluation.metrics.birthday.num_trials=10",
+                 "evaluation.metrics.kid.subset_size=200"]
 
 
 def tiny_overrides(data: str) -> list[str]:

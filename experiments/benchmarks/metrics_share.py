@@ -1,11 +1,14 @@
-"""How much of the default run's wall time do the metric callbacks take?
+"""How much of a run's wall time does the evaluation take?
 
     python experiments/benchmarks/metrics_share.py [overrides ...]
 
 Trains the default configuration (or the one the Hydra overrides give) once,
-timing every metric callback hook (evaluator set-up, and each validation
-epoch's sampling, feature extraction and metric maths), and prints the
-callbacks' share of the whole run.  Target (issue 3): at most 10 %.
+timing every part of the evaluation: the real-data set-up (evaluator
+features of real samples, each metric's real-side work), and at each
+evaluation the generation and scoring of the samples, each metric's
+computation and the logging of values and images.  Prints a table and the
+evaluation's share of the whole run, last.  Target (issue 12): at most 10 %
+with an evaluation at least every 5 epochs.
 """
 
 from __future__ import annotations
@@ -16,41 +19,59 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from gan_lab.callbacks.metrics import MetricCallback
+import gan_lab.callbacks.evaluation as evaluation_callback
+from gan_lab import evaluation
 from gan_lab.compose import compose_config
 from gan_lab.train import train
 
 SECONDS: dict[str, float] = defaultdict(float)
+CALLS: dict[str, int] = defaultdict(int)
 
 
-def timed(name: str, hook):
-    def wrapper(self, *args, **kwargs):
+def timed(name: str, function):
+    def wrapper(*args, **kwargs):
         start = time.perf_counter()
         try:
-            return hook(self, *args, **kwargs)
+            return function(*args, **kwargs)
         finally:
-            SECONDS[f"{type(self).__name__}.{name}"] += time.perf_counter() - start
+            SECONDS[name] += time.perf_counter() - start
+            CALLS[name] += 1
 
     return wrapper
 
 
+def instrument() -> list[str]:
+    """Wrap the evaluation's parts in timers; returns the names of the top-level (non-overlapping) parts."""
+    Evaluation = evaluation_callback.Evaluation
+    Evaluation.prepare = timed("set-up (real data, once)", Evaluation.prepare)
+    Evaluation.evaluate = timed("evaluations (all of it)", Evaluation.evaluate)
+    evaluation_callback.generate_and_score = timed("  generate + evaluator", evaluation_callback.generate_and_score)
+    Evaluation._log = timed("  logging and images", Evaluation._log)
+    for name in evaluation.__all__:
+        cls = getattr(evaluation, name)
+        if isinstance(cls, type) and issubclass(cls, evaluation.EvaluationMetric) and cls is not evaluation.EvaluationMetric:
+            cls.compute = timed(f"  {name}.compute", cls.compute)
+            cls.prepare = timed(f"  ({name}.prepare, in set-up)", cls.prepare)
+    return ["set-up (real data, once)", "evaluations (all of it)"]
+
+
 def main(overrides: list[str]) -> None:
-    for name in ("setup", "on_validation_epoch_end"):
-        setattr(MetricCallback, name, timed(name, getattr(MetricCallback, name)))
+    top_level = instrument()
     with tempfile.TemporaryDirectory() as run_dir:
         cfg = compose_config([*overrides, "callbacks.progress_bar=null"], Path(run_dir))
         start = time.perf_counter()
-        metrics = train(cfg, Path(run_dir))
+        values = train(cfg, Path(run_dir))
         total = time.perf_counter() - start
-    spent = sum(SECONDS.values())
+    spent = sum(SECONDS[name] for name in top_level)
     print(f"overrides: {' '.join(overrides) or '(default run)'}")
-    print(f"epochs: {cfg.trainer.max_epochs}, validation every {cfg.trainer.check_val_every_n_epoch}, "
-          f"metrics.num_samples={cfg.metrics.num_samples}")
-    print("| part | seconds |\n|---|---|")
-    for name, seconds in sorted(SECONDS.items(), key=lambda item: -item[1]):
-        print(f"| {name} | {seconds:.1f} |")
-    print(f"| all metric callbacks | {spent:.1f} |\n| whole run (train + validate + metrics) | {total:.1f} |")
-    print(f"final: IS {metrics['metrics/inception_score']:.2f}, FID {metrics['metrics/fid']:.1f}")
+    print(f"epochs: {cfg.trainer.max_epochs}, evaluation every {cfg.evaluation.every_n_epochs} epochs and at the end, "
+          f"evaluation.num_samples={cfg.evaluation.num_samples}, evaluations: {CALLS['evaluations (all of it)']}")
+    print("| part | calls | seconds |\n|---|---|---|")
+    for name, seconds in SECONDS.items():
+        print(f"| {name} | {CALLS[name]} | {seconds:.2f} |")
+    print(f"| whole run (train + validate + evaluation) | 1 | {total:.1f} |")
+    print(f"final: IS {values['metrics/inception_score']:.2f} (real {values['reference/inception_score']:.2f}), "
+          f"FID {values['metrics/fid']:.2f}")
     print(f"share={spent / total:.3f}")
 
 

@@ -203,7 +203,7 @@ def write_report(records: list[dict], report: Path, out: Path, settings: dict[st
         "",
         "Entries are mean ± standard deviation over seeds (n runs). *published* rows come from the papers, with"
         " their networks, data sizes and training lengths, not ours. Birthday support: estimated support size from"
-        " the birthday-paradox test (batches of `callbacks.birthday.batch_size` samples; inf: no near-duplicate pair"
+        " the birthday-paradox test (batches of `evaluation.metrics.birthday.batch_size` samples; inf: no near-duplicate pair"
         " in any batch), and its 95 % lower bound.",
         "",
     ]

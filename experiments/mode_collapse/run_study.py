@@ -104,8 +104,8 @@ SHOWN_SETTINGS = (
     "model.optimizer_g.lr", "model.optimizer_d.lr", "model.optimizer_g.betas", "model.d_steps_per_g_step",
     "model.ema_decay", "model.generator.latent_dim", "model.generator.hidden_dims", "model.generator.base_width",
     "model.discriminator.hidden_dims", "model.discriminator.base_width", "model.discriminator.minibatch",
-    "trainer.check_val_every_n_epoch", "metrics.num_samples", "callbacks.birthday.batch_size",
-    "callbacks.birthday.num_trials",
+    "trainer.check_val_every_n_epoch", "evaluation.num_samples", "evaluation.metrics.birthday.batch_size",
+    "evaluation.metrics.birthday.num_trials",
 )
 
 

@@ -1,6 +1,5 @@
-"""Lightning callbacks: sample images and the evaluation metrics."""
+"""Lightning callbacks: the evaluation (samples and metrics) of the generator."""
 
-from gan_lab.callbacks.metrics import FID, BirthdayParadox, InceptionScore, MetricCallback, ModeCoverage
-from gan_lab.callbacks.samples import LogSamples
+from gan_lab.callbacks.evaluation import Evaluation
 
-__all__ = ["FID", "BirthdayParadox", "InceptionScore", "LogSamples", "MetricCallback", "ModeCoverage"]
+__all__ = ["Evaluation"]

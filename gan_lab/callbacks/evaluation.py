@@ -1,152 +1,207 @@
-"""Samples and features shared by all metric callbacks of one validation epoch.
+"""``Evaluation``: samples and every metric of the generator, from one configuration (``configs/evaluation/``).
 
-Every metric callback (IS, FID/KID, birthday paradox, mode coverage) needs
-the same thing: generated samples from a fixed latent seed, passed once
-through the evaluator.  :class:`SharedEvaluation` does that work once per
-validation epoch, for the largest sample count any callback asked for, and
-hands every callback the same tensors.  It also computes the real data's
-features once per run (the reference the generator is compared against).
+At every ``every_n_epochs``-th training epoch, and once more at the end of
+fit if the last epoch was not evaluated, the callback
 
-Distributed runs: every rank draws the *same* latent noise for all
-``num_samples`` (cheap), generates and scores only its own chunks of it, and
-the chunks are gathered back into the original order.  So the samples, and
-hence every metric, are those of a one-process run, while the work is split.
-Chunks have a fixed size, so each sample goes through the networks in a batch
-of the same composition as in one process, which keeps results bit-identical.
+1. draws ``num_samples`` generated samples from a fixed latent seed and runs
+   the evaluator on them **once** (features and class probabilities);
+2. hands those to every metric object (IS, FID, KID, birthday paradox, mode
+   coverage, precision/recall, density/coverage: ``gan_lab.evaluation``);
+3. logs ``metrics/...`` to the loggers, the real data's own values under
+   ``reference/...`` and what the numbers depend on under ``settings/...``
+   (once per run), sample images (``samples/grid`` or ``samples/scatter``) and
+   any metric images (``birthday/closest_pairs``).
+
+``gan-lab-eval`` instantiates the same node from a checkpoint's own config and
+runs it through ``Trainer.validate`` (this callback evaluates at the end of
+that validation epoch), so one checkpoint and one setting give one number
+everywhere.  Real-data work (the evaluator's features of real samples, FID's
+real statistics, the birthday threshold) is done once per run, in ``setup``,
+which is also where bad settings fail: before training starts.
+
+Evaluation reads and changes no global random state: latent noise, real
+draws and every metric's random part come from their own seeded generators.
+Every rank computes the same numbers from the same gathered samples, so
+nothing is synchronised inside a rank-zero-only hook (which would hang DDP);
+only writing to the loggers is left to rank zero.
 """
 
 from __future__ import annotations
 
-import contextlib
-import random
-from collections.abc import Iterator
-from dataclasses import dataclass
-
-import numpy as np
+from collections.abc import Mapping
+from typing import Any
 
 import pytorch_lightning as pl
-import torch
-from torch import Tensor
+from pytorch_lightning.trainer.states import TrainerFn
 
-from gan_lab.callbacks.logging_utils import logging_step
+from gan_lab.callbacks.logging_utils import logging_step, tensorboard_writer
+from gan_lab.evaluation.metric import EvaluationError, EvaluationMetric, RealData, Value
+from gan_lab.evaluation.scored import Scored, generate_and_score, score
 from gan_lab.metrics.evaluators import Evaluator, evaluator_for
-
-#: Samples per generator/evaluator forward; fixed so batch composition never depends on the number of processes.
-CHUNK_SIZE = 500
+from gan_lab.plots import figure_to_image, image_grid, scatter_figure
 
 
-@dataclass
-class Scored:
-    """Samples with what the evaluator made of them."""
+class Evaluation(pl.Callback):
+    """Generate, score once, and compute every configured metric; see the module docstring.
 
-    samples: Tensor  # (N, *shape), on the CPU
-    features: Tensor  # (N, d) float64
-    probs: Tensor  # (N, K) float64
-    labels: Tensor | None = None  # real data only
+    Args:
+        metrics: ``{name: metric object}``; a ``None`` entry is skipped (``evaluation.metrics.kid=null``).
+        evaluator: ``"auto"`` (the natural one for the data set), ``"mixture"``, ``"classifier"``,
+            ``"inception"``, or an :class:`~gan_lab.metrics.evaluators.Evaluator` object (a config node
+            with ``_target_``: a user-supplied instrument).
+        evaluator_weights: a weights file for the evaluator: a classifier trained by ``gan-lab-evaluator
+            --out FILE`` (needed where no weights ship: MNIST, Fashion-MNIST, CIFAR-10), or a local copy of the
+            Inception-v3 weights; ``None``: the shipped (or standard) ones.
+        num_samples: generated samples scored per evaluation, and real samples compared with them.
+        latent_seed: seed of the latent noise: every evaluation scores the same noise, so epochs compare.
+        real_seed: seed of the draw of real training samples.
+        metric_seed: seed of the metrics' random parts (IS split shuffle, KID subsets, birthday batches).
+        every_n_epochs: evaluate after every n-th training epoch; ``None``: only at the end of fit.
+        num_images: generated images in ``samples/grid``; num_points: points in ``samples/scatter``.
+    """
+
+    def __init__(
+        self,
+        metrics: Mapping[str, EvaluationMetric | None] | None = None,
+        evaluator: str | Evaluator = "auto",
+        evaluator_weights: str | None = None,
+        num_samples: int = 5000,
+        latent_seed: int = 0,
+        real_seed: int = 0,
+        metric_seed: int = 0,
+        every_n_epochs: int | None = 5,
+        num_images: int = 64,
+        num_points: int = 2000,
+    ) -> None:
+        if num_samples < 2:
+            raise EvaluationError(f"evaluation.num_samples must be at least 2, got {num_samples}.")
+        if every_n_epochs is not None and every_n_epochs < 1:
+            raise EvaluationError(f"evaluation.every_n_epochs must be >= 1 or null (only at the end), got {every_n_epochs}.")
+        self.metrics = {name: metric for name, metric in (metrics or {}).items() if metric is not None}
+        for name, metric in self.metrics.items():
+            if not isinstance(metric, EvaluationMetric):
+                raise EvaluationError(f"evaluation.metrics.{name} is a {type(metric).__name__}, not an EvaluationMetric "
+                                      "(give it a _target_ such as gan_lab.evaluation.FID).")
+        self.evaluator_choice, self.evaluator_weights = evaluator, evaluator_weights
+        self.num_samples = int(num_samples)
+        self.latent_seed, self.real_seed, self.metric_seed = int(latent_seed), int(real_seed), int(metric_seed)
+        self.every_n_epochs = every_n_epochs
+        self.num_images, self.num_points = int(num_images), int(num_points)
+        #: The last evaluation's values: ``metrics/...``, ``reference/...`` and ``settings/...``.
+        self.results: dict[str, Value] = {}
+        self.evaluator: Evaluator | None = None
+        self._real: RealData | None = None
+        self._once: dict[str, Value] = {}  # reference/ and settings/ values, computed once per run
+        self._last_step: int | None = None  # logging step of the last evaluation (kept in checkpoints)
+        self._once_logged = False
+
+    # ------------------------------------------------------------------ Lightning hooks
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        if self._real is None:
+            self.prepare(trainer.datamodule)
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if self.every_n_epochs is not None and (trainer.current_epoch + 1) % self.every_n_epochs == 0:
+            self.evaluate(trainer, pl_module)
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if self._last_step != logging_step(trainer):  # every fit ends with an evaluation of the final generator
+            self.evaluate(trainer, pl_module)
+
+    def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if trainer.state.fn == TrainerFn.VALIDATING:  # gan-lab-eval: Trainer.validate on a checkpoint
+            self.evaluate(trainer, pl_module)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"last_step": self._last_step, "once_logged": self._once_logged}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self._last_step = state_dict.get("last_step")
+        self._once_logged = bool(state_dict.get("once_logged", False))
+
+    # ------------------------------------------------------------------ the work
+    def prepare(self, datamodule) -> None:
+        """Build the evaluator, check every metric's settings, and do the real-data work once."""
+        evaluator = self.evaluator_choice
+        if not isinstance(evaluator, Evaluator):
+            evaluator = evaluator_for(datamodule, evaluator, weights_path=self.evaluator_weights)
+        shape = getattr(datamodule, "shape", None)
+        if evaluator.sample_shape is not None and shape is not None and tuple(evaluator.sample_shape) != tuple(shape):
+            raise EvaluationError(f"The {evaluator.name} evaluator scores samples of shape {list(evaluator.sample_shape)}, "
+                                  f"but {datamodule.name} has samples of shape {list(shape)}.")
+        for metric in self.metrics.values():
+            metric.check(evaluator, datamodule, self.num_samples)
+        samples, labels = datamodule.real_samples(self.num_samples, seed=self.real_seed)
+        held_out, held_out_labels = datamodule.val_set.tensors
+        real = RealData(evaluator, datamodule, score(evaluator, samples, labels),
+                        score(evaluator, held_out[: self.num_samples], held_out_labels[: self.num_samples]),
+                        seed=self.metric_seed)
+        once: dict[str, Value] = {**self.settings(evaluator)}
+        for metric in self.metrics.values():
+            once.update(metric.prepare(real))
+        once = {tag: value if isinstance(value, str) else float(value) for tag, value in once.items()}
+        self.evaluator, self._real, self._once = evaluator, real, once
+
+    def settings(self, evaluator: Evaluator) -> dict[str, Value]:
+        """What every number of this evaluation depends on, besides the metrics' own settings."""
+        values: dict[str, Value] = {
+            "settings/num_samples": self.num_samples,
+            "settings/latent_seed": self.latent_seed,
+            "settings/evaluator": describe(evaluator),
+            "settings/evaluator_sha256": evaluator.sha256 or "none (exact, no weights)",
+        }
+        if evaluator.accuracy is not None:
+            values["settings/evaluator_accuracy"] = evaluator.accuracy
+        return values
+
+    def evaluate(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> dict[str, Value]:
+        """Score the current generator; log on rank zero; return (and keep in :attr:`results`) every value."""
+        if self._real is None:
+            self.prepare(trainer.datamodule)
+        evaluator = self.evaluator.to(pl_module.device)
+        fake = generate_and_score(trainer, pl_module, evaluator, self.num_samples, self.latent_seed)
+        values: dict[str, Value] = {}
+        for metric in self.metrics.values():
+            values.update(metric.compute(fake, self._real))
+        values = {tag: value if isinstance(value, str) else float(value) for tag, value in values.items()}
+        step = logging_step(trainer)
+        if trainer.is_global_zero and trainer.state.fn == TrainerFn.FITTING:
+            self._log(trainer, values if self._once_logged else {**self._once, **values}, step, fake)
+        self._once_logged = True
+        self._last_step = step
+        self.results = {**self._once, **values}
+        return self.results
+
+    # ------------------------------------------------------------------ logging (rank zero)
+    def _log(self, trainer: pl.Trainer, values: dict[str, Value], step: int, fake: Scored) -> None:
+        numbers = {tag: float(value) for tag, value in values.items() if not isinstance(value, str)}
+        for logger in trainer.loggers:
+            logger.log_metrics(numbers, step=step)
+        writer = tensorboard_writer(trainer)
+        if writer is None:
+            return
+        for tag, value in values.items():
+            if isinstance(value, str):
+                writer.add_text(tag, value, step)
+        for tag, image in self._images(trainer.datamodule, fake).items():
+            writer.add_image(tag, image, step)
+
+    def _images(self, datamodule, fake: Scored) -> dict:
+        images = {}
+        if fake.samples.ndim == 4:  # (N, C, H, W)
+            images["samples/grid"] = image_grid(fake.samples[: self.num_images])
+        elif fake.samples.ndim == 2 and fake.samples.shape[1] == 2:  # 2D points
+            centers = getattr(datamodule, "centers", None)
+            figure = scatter_figure(fake.samples[: self.num_points], centers, title="generated samples")
+            images["samples/scatter"] = figure_to_image(figure)
+        for metric in self.metrics.values():
+            images.update(metric.images(fake))
+        return images
 
 
-def score(evaluator: Evaluator, samples: Tensor, device: torch.device) -> tuple[Tensor, Tensor]:
-    """Evaluator features and class probabilities of ``samples``, in float64 on the CPU."""
-    features, probs = [], []
-    for chunk in samples.split(CHUNK_SIZE):
-        f, p = evaluator.features_and_probs(chunk.to(device))
-        features.append(f.double().cpu())
-        probs.append(p.double().cpu())
-    return torch.cat(features), torch.cat(probs)
-
-
-class SharedEvaluation:
-    """The per-trainer store behind the metric callbacks; get it with :func:`shared_evaluation`."""
-
-    def __init__(self) -> None:
-        self.num_samples = 0
-        self.evaluators: dict[str, Evaluator] = {}
-        self.described: set[str] = set()  # evaluators whose description is already in TensorBoard
-        self._fake: dict[tuple, Scored] = {}
-        self._real: dict[tuple, Scored] = {}
-
-    def require(self, num_samples: int) -> None:
-        """A callback announces how many samples it will need."""
-        self.num_samples = max(self.num_samples, int(num_samples))
-
-    def evaluator(self, kind: str, datamodule) -> Evaluator:
-        """The evaluator of ``kind`` for this data set, built (or trained) once per run."""
-        if kind not in self.evaluators:
-            # Training a classifier draws random numbers, loading a cached one does not: keep the
-            # run's random streams out of it, so a run's numbers never depend on the cache.
-            with preserved_random_state():
-                self.evaluators[kind] = evaluator_for(datamodule, kind)
-        return self.evaluators[kind]
-
-    def real(self, evaluator: Evaluator, datamodule, seed: int) -> Scored:
-        """Real training samples (without replacement) and their features, computed once per run."""
-        key = (evaluator.name, seed, self.num_samples)
-        if key not in self._real:
-            samples, labels = datamodule.real_samples(self.num_samples, seed=seed)
-            features, probs = score(evaluator, samples, torch.device("cpu"))
-            self._real[key] = Scored(samples, features, probs, labels)
-        return self._real[key]
-
-    def fake(self, trainer: pl.Trainer, pl_module: pl.LightningModule, evaluator: Evaluator, seed: int) -> Scored:
-        """This epoch's generated samples and their features, computed once per epoch."""
-        key = (logging_step(trainer), trainer.current_epoch, evaluator.name, seed, self.num_samples)
-        if key not in self._fake:
-            self._fake = {key: self._generate_and_score(trainer, pl_module, evaluator, seed)}  # drop old epochs
-        return self._fake[key]
-
-    def _generate_and_score(self, trainer, pl_module, evaluator: Evaluator, seed: int) -> Scored:
-        noise = pl_module.sample_latent(self.num_samples, torch.Generator().manual_seed(seed))
-        chunks = list(noise.split(CHUNK_SIZE))
-        mine = range(trainer.global_rank, len(chunks), trainer.world_size)  # round-robin chunks per rank
-        generator = pl_module.sampling_generator
-        was_training = generator.training
-        generator.eval()
-        parts = []
-        with torch.no_grad():
-            for i in mine:
-                samples = generator(chunks[i])
-                features, probs = evaluator.features_and_probs(samples)
-                parts.append(torch.cat([samples.flatten(1), features, probs], dim=1).double())
-        generator.train(was_training)
-        width = int(torch.tensor(generator.output_shape).prod()) + evaluator.num_features + evaluator.num_classes
-        local = torch.cat(parts) if parts else noise.new_zeros((0, width), dtype=torch.float64)
-        rows = gather_chunks(trainer, pl_module, local, [len(c) for c in chunks])
-        samples, features, probs = rows.split([width - evaluator.num_features - evaluator.num_classes,
-                                               evaluator.num_features, evaluator.num_classes], dim=1)
-        return Scored(samples.float().view(-1, *generator.output_shape), features, probs)
-
-
-def gather_chunks(trainer: pl.Trainer, pl_module: pl.LightningModule, local: Tensor, chunk_sizes: list[int]) -> Tensor:
-    """Reassemble rows scored round-robin by chunk on each rank into the one-process order."""
-    world = trainer.world_size
-    if world == 1:
-        return local.cpu()
-    # all_gather needs equal shapes: pad every rank's rows to the longest share.
-    shares = [sum(chunk_sizes[r::world]) for r in range(world)]
-    padded = local.new_zeros((max(shares), local.shape[1]))
-    padded[: len(local)] = local
-    gathered = pl_module.all_gather(padded).cpu()  # (world, max_share, width)
-    per_rank = [list(gathered[r, : shares[r]].split(chunk_sizes[r::world])) for r in range(world)]
-    ordered = [per_rank[i % world][i // world] for i in range(len(chunk_sizes))]
-    return torch.cat(ordered)
-
-
-@contextlib.contextmanager
-def preserved_random_state() -> Iterator[None]:
-    """Restore torch's (CPU and CUDA), NumPy's and Python's global random states on exit."""
-    numpy_state, python_state = np.random.get_state(), random.getstate()
-    with torch.random.fork_rng(devices=range(torch.cuda.device_count()) if torch.cuda.is_available() else []):
-        try:
-            yield
-        finally:
-            np.random.set_state(numpy_state)
-            random.setstate(python_state)
-
-
-def shared_evaluation(trainer: pl.Trainer) -> SharedEvaluation:
-    """The :class:`SharedEvaluation` of ``trainer``, created on first use."""
-    store = getattr(trainer, "_gan_lab_shared_evaluation", None)
-    if store is None:
-        store = SharedEvaluation()
-        trainer._gan_lab_shared_evaluation = store
-    return store
+def describe(evaluator: Evaluator) -> str:
+    """One line naming the evaluator and what its numbers rest on."""
+    text = f"{evaluator.name}: {evaluator.num_features}-d features, {evaluator.num_classes} classes"
+    accuracy = evaluator.accuracy
+    text = text if accuracy is None else f"{text}, held-out accuracy {accuracy:.2%}"
+    return text if evaluator.sha256 is None else f"{text}, weights sha256 {evaluator.sha256}"

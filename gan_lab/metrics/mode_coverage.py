@@ -7,14 +7,16 @@
   ``threshold_stds`` (3) standard deviations of the mixture components;
 * a mode is *covered* if at least one high-quality sample belongs to it.
 
-``reverse_kl`` follows PacGAN's code (``MetricLogger`` in
-``synthetic_data_experiments/PacGAN/pacgan/extensions.py``): the histogram
-counts only high-quality samples per mode, normalised by the number of
-high-quality samples, q; then KL(q || uniform) = sum_k q_k log(q_k K), with
-0 log 0 = 0.  It is 0 for perfectly balanced modes and log K when every
-high-quality sample sits on one mode.  With no high-quality sample at all
-q is undefined and ``reverse_kl`` is ``math.inf``.  (PacGAN tests
-``distance < 3 std`` strictly; the two differ only on a set of measure zero.)
+``reverse_kl`` is KL(q || uniform) = sum_k q_k log(q_k K) (0 log 0 = 0) of
+q, the histogram of high-quality samples per mode normalised by their
+number.  PacGAN's code (``MetricLogger`` in
+``synthetic_data_experiments/PacGAN/pacgan/extensions.py``) logs the entropy
+H(q) of that same histogram; the two carry the same information, since
+KL(q || uniform) = log K - H(q), and the KL is what its Table 1 reports.  It
+is 0 for perfectly balanced modes and log K when every high-quality sample
+sits on one mode.  With no high-quality sample at all q is undefined and
+``reverse_kl`` is ``math.inf``.  (PacGAN tests ``distance < 3 std``
+strictly; the two differ only on a set of measure zero.)
 
 Labelled images (``class_coverage``), the Stacked-MNIST protocol (Metz et
 al. 2017, VEEGAN, PacGAN): every sample counts; a mode is covered if some

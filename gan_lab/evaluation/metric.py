@@ -1,0 +1,73 @@
+"""The interface of one evaluation metric, and the real data every metric compares against.
+
+An :class:`EvaluationMetric` is configured once (its settings are its
+constructor's arguments, from ``configs/evaluation/``), checked before
+training starts, prepared once per run on the real data (where it computes
+its ``reference/...`` values: what a perfect generator would score with the
+same settings), and then computes its ``metrics/...`` values from the
+generated samples of each evaluation.  The maths lives in
+:mod:`gan_lab.metrics` (functional, float64, tested against known answers);
+a metric object only decides what to feed it and under which tags.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+from torch import Tensor
+
+from gan_lab.evaluation.scored import Scored
+from gan_lab.metrics.evaluators import Evaluator
+
+#: A logged value: a number (a TensorBoard scalar) or a string (TensorBoard text, e.g. a hash).
+Value = float | str
+
+
+class EvaluationError(ValueError):
+    """Evaluation settings that cannot give a meaningful number (raised before training starts)."""
+
+
+@dataclass
+class RealData:
+    """What every metric compares the generator against, computed once per run.
+
+    Attributes:
+        evaluator: the instrument (features and class probabilities).
+        datamodule: the run's data module (``train_set``, ``val_set``; ``centers`` and ``std`` for mixtures).
+        train: ``num_samples`` real training samples, drawn without replacement where possible, scored.
+        held_out: the held-out split (at most ``num_samples`` of it), scored.
+        seed: the evaluation's seed; metrics with random parts (IS splits, KID subsets) derive theirs from it.
+    """
+
+    evaluator: Evaluator
+    datamodule: Any
+    train: Scored
+    held_out: Scored
+    seed: int
+
+
+class EvaluationMetric(ABC):
+    """One metric of an evaluation; subclasses are small and name the paper they follow."""
+
+    def check(self, evaluator: Evaluator, datamodule: Any, num_samples: int) -> None:
+        """Raise :class:`EvaluationError` if these settings cannot give a meaningful number."""
+
+    def prepare(self, real: RealData) -> dict[str, Value]:
+        """Real-data work done once per run; returns the ``reference/...`` and ``settings/...`` values."""
+        return {}
+
+    @abstractmethod
+    def compute(self, fake: Scored, real: RealData) -> dict[str, Value]:
+        """The ``metrics/...`` values of one evaluation's generated samples."""
+
+    def images(self, fake: Scored) -> dict[str, Tensor]:
+        """Images to log with this evaluation, ``{tag: (3, H, W) in [0, 1]}`` (drawn on rank zero only)."""
+        return {}
+
+
+def finite_or_minus_one(value: float) -> float:
+    """TensorBoard cannot plot infinity: an infinite estimate (e.g. no birthday collision at all) is logged as -1."""
+    return value if math.isfinite(value) else -1.0

@@ -1,0 +1,225 @@
+"""The standard sample-quality metrics as evaluation metrics: IS, FID, KID, mode coverage, PR, density/coverage.
+
+Each class is configured in ``configs/evaluation/default.yaml`` and documents
+the tags it logs; the maths and its conventions are in :mod:`gan_lab.metrics`.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from gan_lab.evaluation.metric import EvaluationError, EvaluationMetric, RealData
+from gan_lab.evaluation.scored import Scored
+from gan_lab.metrics.kid import KIDAgainstReal
+from gan_lab.metrics.precision_recall import kth_neighbour_squared_distances
+from gan_lab.metrics import (
+    class_coverage,
+    density_coverage,
+    features_to_statistics,
+    inception_score,
+    kernel_inception_distance,
+    mode_coverage,
+    precision_recall,
+    statistics_to_frechet_distance,
+)
+
+
+class InceptionScore(EvaluationMetric):
+    """``metrics/inception_score`` and ``metrics/inception_score_std`` over ``splits`` splits.
+
+    Salimans et al. 2016's convention (mean and ddof=0 std over splits, after a
+    fixed-seed shuffle as in torch-fidelity); see :func:`gan_lab.metrics.inception_score`.
+    """
+
+    def __init__(self, splits: int = 10) -> None:
+        if splits < 1:
+            raise EvaluationError(f"evaluation.metrics.inception_score.splits must be >= 1, got {splits}.")
+        self.splits = int(splits)
+
+    def check(self, evaluator, datamodule, num_samples):
+        if self.splits > num_samples:
+            raise EvaluationError(f"inception_score: splits={self.splits} exceeds evaluation.num_samples={num_samples}.")
+
+    def prepare(self, real):
+        mean, std = inception_score(real.train.probs, splits=self.splits, seed=real.seed)
+        return {"reference/inception_score": mean, "reference/inception_score_std": std,
+                "settings/inception_score_splits": self.splits}
+
+    def compute(self, fake, real):
+        mean, std = inception_score(fake.probs, splits=self.splits, seed=real.seed)
+        return {"metrics/inception_score": mean, "metrics/inception_score_std": std}
+
+
+class FID(EvaluationMetric):
+    """``metrics/fid`` (Heusel et al. 2017) on evaluator features, float64 statistics.
+
+    The real statistics are computed once per run.  ``reference/fid`` is the
+    FID between the real training sample and the held-out split: the floor
+    that sample-size bias alone puts under any generator.
+    """
+
+    def __init__(self) -> None:
+        self._real_statistics = None
+
+    def check(self, evaluator, datamodule, num_samples):
+        if num_samples <= evaluator.num_features:
+            raise EvaluationError(
+                f"fid: evaluation.num_samples={num_samples} is too small for {evaluator.num_features}-dimensional "
+                f"{evaluator.name} features: the covariance would be rank-deficient. Use at least "
+                f"{evaluator.num_features + 1} samples (the FID authors recommend 10,000 or more)."
+            )
+
+    def prepare(self, real):
+        self._real_statistics = features_to_statistics(real.train.features)
+        held_out = real.held_out.features
+        if len(held_out) <= real.evaluator.num_features:
+            return {}  # too little held-out data for a meaningful reference FID
+        fid = statistics_to_frechet_distance(*self._real_statistics, *features_to_statistics(held_out))
+        return {"reference/fid": fid, "settings/fid_reference_samples": len(held_out)}
+
+    def compute(self, fake, real):
+        return {"metrics/fid": statistics_to_frechet_distance(*self._real_statistics,
+                                                              *features_to_statistics(fake.features))}
+
+
+class KID(EvaluationMetric):
+    """``metrics/kid`` and ``metrics/kid_std`` (Binkowski et al. 2018): unbiased cubic-kernel MMD^2 over subsets.
+
+    ``num_subsets`` subsets of ``subset_size`` samples, as torchmetrics and the
+    paper's code (100 of 1,000).  A subset larger than the sample is capped at
+    the sample count, with one warning at set-up that says so; the size used is
+    logged as ``settings/kid_subset_size``.
+    """
+
+    def __init__(self, num_subsets: int = 100, subset_size: int = 1000) -> None:
+        if num_subsets < 1 or subset_size < 2:
+            raise EvaluationError(f"kid: need num_subsets >= 1 and subset_size >= 2, got {num_subsets}, {subset_size}.")
+        self.num_subsets, self.subset_size = int(num_subsets), int(subset_size)
+
+    def prepare(self, real):
+        num_samples = len(real.train.features)
+        if self.subset_size > num_samples:
+            warnings.warn(f"kid: subset_size={self.subset_size} is larger than evaluation.num_samples={num_samples}; "
+                          f"using subsets of {num_samples} (values from other subset sizes are not comparable).",
+                          UserWarning, stacklevel=2)
+            self.subset_size = num_samples
+        # The real side (subsets and their kernel sums) once per run; each evaluation adds the generated side.
+        self._estimator = KIDAgainstReal(real.train.features, num_samples, self.num_subsets, self.subset_size, real.seed)
+        values = {"settings/kid_subsets": self.num_subsets, "settings/kid_subset_size": self.subset_size}
+        held_out = real.held_out.features
+        if len(held_out) >= 2:
+            size = min(self.subset_size, len(held_out))  # a small held-out split caps it: stated in settings/
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                values["reference/kid"] = kernel_inception_distance(real.train.features, held_out, self.num_subsets,
+                                                                    size, real.seed)[0]
+            values["settings/kid_reference_subset_size"] = size
+        return values
+
+    def compute(self, fake, real):
+        mean, std = self._estimator(fake.features)
+        return {"metrics/kid": mean, "metrics/kid_std": std}
+
+
+class ModeCoverage(EvaluationMetric):
+    """Mode counts where the modes are known.
+
+    2D mixtures: the VEEGAN/PacGAN protocol (high quality within
+    ``threshold_stds`` std of the nearest centre; a mode is covered if a
+    high-quality sample is nearest to it): ``metrics/modes_covered``,
+    ``metrics/high_quality_fraction`` and ``metrics/mode_kl`` (reverse KL of the
+    mode histogram to uniform).  Labelled images: the evaluator's predicted
+    classes (10 digits, 1,000 stacked-digit triples), ``metrics/modes_covered``
+    and ``metrics/mode_kl``.  ``settings/num_modes`` is the number there are.
+    """
+
+    def __init__(self, threshold_stds: float = 3.0) -> None:
+        self.threshold_stds = float(threshold_stds)
+
+    def _values(self, prefix: str, scored: Scored, datamodule) -> dict[str, float]:
+        centers = getattr(datamodule, "centers", None)
+        if centers is not None:
+            coverage = mode_coverage(scored.samples, centers, datamodule.std, threshold_stds=self.threshold_stds)
+        else:
+            coverage = class_coverage(scored.probs.argmax(dim=1), scored.probs.shape[1])
+        values = {f"{prefix}/modes_covered": coverage.modes_covered, f"{prefix}/mode_kl": coverage.reverse_kl}
+        if centers is not None:
+            values[f"{prefix}/high_quality_fraction"] = coverage.high_quality_fraction
+        return values
+
+    def prepare(self, real):
+        centers = getattr(real.datamodule, "centers", None)
+        num_modes = len(centers) if centers is not None else real.evaluator.num_classes
+        return {**self._values("reference", real.train, real.datamodule), "settings/num_modes": num_modes}
+
+    def compute(self, fake, real):
+        return self._values("metrics", fake, real.datamodule)
+
+
+class _NearestNeighbourMetric(EvaluationMetric):
+    """The check the k-nearest-neighbour metrics share: each set needs more than k points."""
+
+    name: str
+
+    def __init__(self, k: int) -> None:
+        if k < 1:
+            raise EvaluationError(f"{self.name}: k must be >= 1, got {k}.")
+        self.k = int(k)
+
+    def check(self, evaluator, datamodule, num_samples):
+        if num_samples <= self.k:
+            raise EvaluationError(f"{self.name}: evaluation.num_samples={num_samples} must exceed k={self.k}.")
+
+
+class PrecisionRecall(_NearestNeighbourMetric):
+    """``metrics/precision`` and ``metrics/recall`` (Kynkaanniemi et al. 2019) on evaluator features.
+
+    See :func:`gan_lab.metrics.precision_recall`.  ``reference/...`` compares
+    the real training sample with the held-out split.
+    """
+
+    name = "precision_recall"
+
+    def __init__(self, k: int = 3) -> None:
+        super().__init__(k)
+
+    def prepare(self, real):
+        self._real_radii2 = kth_neighbour_squared_distances(real.train.features, self.k)  # once per run
+        values = {"settings/precision_recall_k": self.k}
+        if len(real.held_out.features) > self.k:
+            precision, recall = precision_recall(real.train.features, real.held_out.features, k=self.k,
+                                                 real_radii2=self._real_radii2)
+            values.update({"reference/precision": precision, "reference/recall": recall})
+        return values
+
+    def compute(self, fake, real):
+        precision, recall = precision_recall(real.train.features, fake.features, k=self.k,
+                                             real_radii2=self._real_radii2)
+        return {"metrics/precision": precision, "metrics/recall": recall}
+
+
+class DensityCoverage(_NearestNeighbourMetric):
+    """``metrics/density`` and ``metrics/coverage`` (Naeem et al. 2020) on evaluator features.
+
+    See :func:`gan_lab.metrics.density_coverage`.  ``reference/...`` compares
+    the real training sample with the held-out split.
+    """
+
+    name = "density_coverage"
+
+    def __init__(self, k: int = 5) -> None:
+        super().__init__(k)
+
+    def prepare(self, real):
+        self._real_radii2 = kth_neighbour_squared_distances(real.train.features, self.k)  # once per run
+        values = {"settings/density_coverage_k": self.k}
+        if len(real.held_out.features) > 0:
+            density, coverage = density_coverage(real.train.features, real.held_out.features, k=self.k,
+                                                 real_radii2=self._real_radii2)
+            values.update({"reference/density": density, "reference/coverage": coverage})
+        return values
+
+    def compute(self, fake, real):
+        density, coverage = density_coverage(real.train.features, fake.features, k=self.k,
+                                             real_radii2=self._real_radii2)
+        return {"metrics/density": density, "metrics/coverage": coverage}
