@@ -27,6 +27,8 @@ import torch
 from torch import Tensor
 import torch.nn.functional as F
 
+from gan_lab.errors import ConfigError
+
 Augmentation = Callable[[Tensor], Tensor]
 
 #: Background value of images scaled to [-1, 1].
@@ -80,7 +82,7 @@ class DiffAugment:
     def __init__(self, policies: list[str] | tuple[str, ...] = ("translation",)) -> None:
         unknown = [name for name in policies if name not in POLICIES]
         if unknown:
-            raise ValueError(f"Unknown augmentation policy {unknown}; valid: {sorted(POLICIES)}.")
+            raise ConfigError(f"Unknown augmentation policy {unknown}; valid: {sorted(POLICIES)}.")
         self.policies = list(policies)
 
     def __call__(self, batch: Tensor) -> Tensor:

@@ -9,8 +9,10 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from gan_lab.errors import ConfigError
 
-class CheckpointError(ValueError):
+
+class CheckpointError(ConfigError):
     """The file is missing, unreadable, or not a gan_lab checkpoint."""
 
 

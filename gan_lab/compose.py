@@ -19,6 +19,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, open_dict
 
 from gan_lab.config_paths import CONFIG_DIR
+from gan_lab.config_resolvers import register_resolvers
 
 
 def compose_config(overrides: list[str] | tuple[str, ...] = (), run_dir: str | Path = "outputs/python") -> DictConfig:
@@ -27,6 +28,7 @@ def compose_config(overrides: list[str] | tuple[str, ...] = (), run_dir: str | P
     ``${hydra:runtime.output_dir}`` (where checkpoints and TensorBoard logs go)
     resolves to ``run_dir``, as ``hydra.run.dir=run_dir`` would make it.
     """
+    register_resolvers()
     run_dir = Path(run_dir).resolve()
     with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
         cfg = compose("config", overrides=list(overrides), return_hydra_config=True)

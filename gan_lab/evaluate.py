@@ -31,6 +31,7 @@ from pytorch_lightning.utilities import rank_zero_only
 
 from gan_lab.checkpoints import load_model
 from gan_lab.config_paths import CONFIG_DIR
+from gan_lab.config_resolvers import register_resolvers
 from gan_lab.train import is_user_error, user_message
 
 PREFIX = "evaluation."
@@ -65,6 +66,7 @@ def evaluation_node(run_cfg: DictConfig, overrides: Sequence[str] = ()) -> DictC
 def evaluate(ckpt_path: str, overrides: Sequence[str] = (), accelerator: str = "cpu",
              devices: int = 1) -> dict[str, float | str]:
     """Every value of the checkpoint's evaluation at ``ckpt_path``, as ``{tag: value}``."""
+    register_resolvers()
     model, datamodule, run_cfg = load_model(ckpt_path)
     evaluation = instantiate(evaluation_node(run_cfg, overrides))
     trainer = pl.Trainer(accelerator=accelerator, devices=devices, logger=False, enable_progress_bar=False,

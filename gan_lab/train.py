@@ -26,7 +26,12 @@ from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.utilities import rank_zero_only
 
 from gan_lab.callbacks import Evaluation
-from gan_lab.checkpoints import read_checkpoint
+from gan_lab.checkpoints import CheckpointError, read_checkpoint
+from gan_lab.config_resolvers import register_resolvers
+from gan_lab.cuda_check import use_fast_cuda_check
+from gan_lab.data.vision import DatasetNotFoundError
+from gan_lab.errors import ConfigError
+from gan_lab.metrics.evaluators import EvaluatorWeightsError, InceptionWeightsUnavailable
 from gan_lab.config_paths import CONFIG_DIR
 from gan_lab.module import NonFiniteLossError
 
@@ -45,13 +50,29 @@ def resolve_ckpt_path(ckpt_path: str | None, run_dir: Path) -> str | None:
         return None
     path = run_dir / "checkpoints" / "last.ckpt" if ckpt_path == "last" else Path(ckpt_path)
     if not path.is_file():
-        raise FileNotFoundError(f"ckpt_path={ckpt_path!r}: no checkpoint file at {path}.")
+        raise CheckpointError(f"ckpt_path={ckpt_path!r}: no checkpoint file at {path}.")
     read_checkpoint(path)  # a corrupt or foreign file fails here, with a clear message, before training
     return str(path)
 
 
+#: Trainer arguments that must be whole numbers (or null): Lightning checks some of them only with a bare assert.
+WHOLE_NUMBER_TRAINER_KEYS = ("max_epochs", "min_epochs", "max_steps", "min_steps", "check_val_every_n_epoch",
+                             "log_every_n_steps", "num_nodes", "accumulate_grad_batches", "num_sanity_val_steps")
+
+
+def check_trainer_arguments(trainer_cfg: DictConfig) -> None:
+    """Raise a :class:`ConfigError` for a trainer argument that is not a whole number where one is needed."""
+    for key in WHOLE_NUMBER_TRAINER_KEYS:
+        value = trainer_cfg.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ConfigError(f"trainer.{key} must be a whole number (or null), got {value!r}.")
+
+
 def train(cfg: DictConfig, run_dir: Path) -> dict[str, float | str]:
     """Build everything from ``cfg``, fit, and return the last logged values (the final evaluation's included)."""
+    register_resolvers()
+    use_fast_cuda_check()  # Lightning's NVML check costs every optimiser step on machines without CUDA
+    check_trainer_arguments(cfg.trainer)
     pl.seed_everything(cfg.seed, workers=True)
     datamodule = instantiate(cfg.data)
     model = instantiate(cfg.model)
@@ -78,18 +99,29 @@ def print_summary(run_dir: Path, metrics: dict[str, float | str]) -> None:
 
 
 #: Errors that mean "your input is wrong" (or the run diverged): reported as one message, no stack trace.
-USER_ERRORS = (ValueError, FileNotFoundError, NonFiniteLossError)
+#: Everything else, a bug in gan_lab or in your own variant, keeps its traceback.
+USER_ERRORS = (ConfigError, DatasetNotFoundError, EvaluatorWeightsError, InceptionWeightsUnavailable,
+               NonFiniteLossError)
+
+
+def find_user_error(err: BaseException) -> BaseException | None:
+    """``err`` or the user error it wraps (Hydra wraps errors raised while instantiating or interpolating)."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, USER_ERRORS):
+            return err
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return None
 
 
 def user_message(err: BaseException) -> str:
-    """The message a user should see for ``err``, unwrapping Hydra's instantiation wrapper."""
-    if isinstance(err, InstantiationException) and isinstance(err.__cause__, USER_ERRORS):
-        return str(err.__cause__)
-    return str(err)
+    """The message a user should see for ``err``: the user error inside Hydra's wrappers, if there is one."""
+    return str(find_user_error(err) or err)
 
 
 def is_user_error(err: BaseException) -> bool:
-    return isinstance(err, USER_ERRORS) or isinstance(err.__cause__, USER_ERRORS)
+    return find_user_error(err) is not None
 
 
 @hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")

@@ -68,10 +68,18 @@ def test_real_samples_without_replacement_are_distinct():
 def test_bad_data_arguments_fail_clearly():
     with pytest.raises(ValueError, match="batch_size must be positive"):
         DigitsDataModule(batch_size=0)
-    with pytest.raises(ValueError, match=r"data.shape=\[1, 28, 28\] but digits yields samples of shape \[1, 8, 8\]"):
-        DigitsDataModule(shape=[1, 28, 28])
+    with pytest.raises(ValueError, match="image_size must be positive"):
+        DigitsDataModule(image_size=0)
     with pytest.raises(ValueError, match="larger than the training set"):
         DigitsDataModule(batch_size=5000).setup()
     with pytest.raises(ValueError, match="std must be positive"):
         GaussianMixtureDataModule(ring_centers(), std=-1)
     assert math.isclose(ring_centers(4, 2.0)[1][1], 2.0)
+
+
+def test_digits_resize_to_the_asked_image_size():
+    dm = DigitsDataModule(image_size=16)
+    x, _ = dm.load()
+    assert dm.shape == (1, 16, 16) == DigitsDataModule.shape_from_config({"image_size": 16})
+    assert x.shape == (1797, 1, 16, 16) and x.min() >= -1 and x.max() <= 1
+    assert DigitsDataModule().shape == (1, 8, 8)

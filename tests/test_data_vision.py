@@ -55,7 +55,7 @@ def test_the_network_is_cut():
 @pytest.mark.parametrize("name,folder", [("mnist", "MNIST"), ("fashion_mnist", "FashionMNIST")])
 def test_mnist_like_sets_load_exactly(tmp_path, name, folder):
     images, labels = write_fake_mnist(tmp_path, folder=folder, num_train=12)
-    dm = TorchvisionDataModule(name, root=tmp_path, batch_size=4, shape=[1, 28, 28])
+    dm = TorchvisionDataModule(name, root=tmp_path, batch_size=4)
     x, y = dm.load()
     assert dm.name == name and dm.shape == (1, 28, 28) and dm.num_classes == 10
     assert x.shape == (12, 1, 28, 28) and x.dtype == torch.float32
@@ -82,12 +82,10 @@ def test_cifar10_files_that_fail_the_md5_check_are_rejected(tmp_path):
 
 def test_resizing_mnist_to_32(tmp_path):
     write_fake_mnist(tmp_path)
-    dm = TorchvisionDataModule("mnist", root=tmp_path, image_size=32, shape=[1, 32, 32], batch_size=4)
+    dm = TorchvisionDataModule("mnist", root=tmp_path, image_size=32, batch_size=4)
     x, _ = dm.load()
     assert dm.shape == (1, 32, 32) and x.shape == (12, 1, 32, 32)
     assert x.min() >= -1 and x.max() <= 1
-    with pytest.raises(ValueError, match=r"data.shape=\[1, 28, 28\]"):
-        TorchvisionDataModule("mnist", root=tmp_path, image_size=32, shape=[1, 28, 28])
 
 
 def test_shrinking_matches_torchvisions_resize(tmp_path, monkeypatch):

@@ -37,7 +37,7 @@ def image_tags(run_dir: Path) -> set[str]:
 def test_short_run_per_data_set_logs_training_tags(tmp_path, data):
     # Sample images without metrics: the evaluation with an empty metric list.
     cfg = compose_config([*tiny_overrides(data), "data.num_samples=2000" if data != "digits" else "seed=0",
-                          "evaluation.metrics={}"], tmp_path)
+                          "evaluation.metrics=null"], tmp_path)
     train(cfg, tmp_path)
     assert TRAIN_TAGS <= scalar_tags(tmp_path)
     assert "val/d_real" in scalar_tags(tmp_path)
@@ -83,7 +83,7 @@ def test_unknown_config_choice_lists_valid_names(tmp_path):
 
 
 #: Digits (the default data) with the tiny DCGAN and with the tiny fully connected networks (its default).
-DCGAN_DIGITS = ["net@model=dcgan", *TINY_NETS["dcgan"]]
+DCGAN_DIGITS = ["net=dcgan", *TINY_NETS["dcgan"]]
 MLP_DIGITS = TINY_NETS["mlp_image"]
 BAD_INPUTS = [
     ([*MLP_DIGITS, "model.discriminator.input_shape=[3,8,8]"],
@@ -125,3 +125,38 @@ def test_corrupt_checkpoint_to_resume_from_fails_clearly(tmp_path):
                                        f"hydra.run.dir={tmp_path / 'run'}"], tmp_path)
     assert result.returncode == 1
     assert "is not a readable PyTorch checkpoint" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_swapping_the_network_and_resizing_the_data(tmp_path):
+    # net is a top-level group, and every network follows the data's shape (the data module owns it).
+    cfg = compose_config([*TINY_TRAINER, *NO_METRICS, "data=digits", "data.image_size=16", "net=dcgan",
+                          *TINY_NETS["dcgan"]], tmp_path)
+    assert cfg.model.generator.image_size == 16 and cfg.model.discriminator.channels == 1
+    train(cfg, tmp_path)
+    assert (tmp_path / "checkpoints" / "last.ckpt").is_file()
+
+
+def test_minibatch_presets_carry_their_sizes():
+    authors = compose_config(["data=digits", "model=minibatch_gan"], "unused").model.discriminator.minibatch
+    small = compose_config(["data=grid25", "model=minibatch_gan_2d"], "unused").model.discriminator.minibatch
+    assert (authors.num_kernels, authors.kernel_dim) == (100, 5)
+    assert (small.num_kernels, small.kernel_dim) == (10, 5)
+    assert compose_config(["data=grid25"], "unused").model.discriminator.minibatch is None
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["data=grid25", "net=dcgan"], "data=grid25 has samples of shape [2]. Choose a network that fits it: net=mlp."),
+    (["trainer.max_epochs=abc"], "trainer.max_epochs must be a whole number (or null), got 'abc'."),
+])
+def test_config_mistakes_give_one_clear_line(tmp_path, overrides, message):
+    result = run_cli("gan_lab.train", [*overrides, f"hydra.run.dir={tmp_path}"], tmp_path)
+    assert result.returncode == 1
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_bug_in_a_variant_keeps_its_traceback(tmp_path):
+    # Only gan_lab's own ConfigError is shortened: a ValueError from user code is a bug, shown in full.
+    bad_loss = "loss.generator_loss={_target_: math.log, _partial_: true}"  # math.log(tensor) raises a TypeError
+    result = run_cli("gan_lab.train", [*tiny_overrides("ring8"), *NO_METRICS, "data.num_samples=1000", bad_loss,
+                                       f"hydra.run.dir={tmp_path}"], tmp_path)
+    assert result.returncode != 0 and "Traceback" in result.stderr

@@ -6,8 +6,10 @@ images in [-1, 1] as ``(C, H, W)``, 2D points as ``(2,)``.  It splits them
 once, with a fixed seed, into train and validation parts, and it tells the
 rest of the framework what it knows about the data:
 
-* ``shape``: the shape of one sample, which networks are checked against
-  before training starts;
+* ``shape``: the shape of one sample.  The data module is its one owner: the
+  network configs read it through the ``${data_shape:}`` resolver
+  (:mod:`gan_lab.config_resolvers`), which asks the data module class
+  (:meth:`TensorDataModule.shape_from_config`) what shape its config gives;
 * ``num_classes``: how many labelled classes (modes) exist, or ``None``;
 * ``real_samples(n, seed)``: a deterministic draw of real samples, the
   reference the metric callbacks compare the generator against.
@@ -19,18 +21,21 @@ of each sample.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Sequence
+from collections.abc import Mapping
+from typing import Any
 
 import pytorch_lightning as pl
 import torch
 from torch import Tensor
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler, TensorDataset
 
+from gan_lab.errors import ConfigError
+
 
 def check_positive(name: str, value: float) -> None:
     """Raise a ValueError naming ``name`` unless ``value > 0``."""
     if not value > 0:
-        raise ValueError(f"{name} must be positive, got {value!r}.")
+        raise ConfigError(f"{name} must be positive, got {value!r}.")
 
 
 class TensorDataModule(pl.LightningDataModule, ABC):
@@ -52,14 +57,13 @@ class TensorDataModule(pl.LightningDataModule, ABC):
         batch_size: int = 64,
         val_fraction: float = 0.1,
         split_seed: int = 0,
-        shape: Sequence[int] | None = None,
         passes_per_epoch: int = 1,
     ) -> None:
         super().__init__()
         check_positive("data.batch_size", batch_size)
         check_positive("data.passes_per_epoch", passes_per_epoch)
         if not 0 < val_fraction < 1:
-            raise ValueError(f"data.val_fraction must be in (0, 1), got {val_fraction!r}.")
+            raise ConfigError(f"data.val_fraction must be in (0, 1), got {val_fraction!r}.")
         self.batch_size = int(batch_size)
         # A tiny data set (1,617 training digits: 25 batches of 64) makes epochs so short that
         # Lightning's per-epoch work (hooks, a new loader iterator; ~8 ms measured here) and a
@@ -67,7 +71,6 @@ class TensorDataModule(pl.LightningDataModule, ABC):
         self.passes_per_epoch = int(passes_per_epoch)
         self.val_fraction = float(val_fraction)
         self.split_seed = int(split_seed)
-        self._requested_shape = None if shape is None else tuple(int(s) for s in shape)
         self._train: TensorDataset | None = None
         self._val: TensorDataset | None = None
 
@@ -92,20 +95,21 @@ class TensorDataModule(pl.LightningDataModule, ABC):
         num_val = max(1, int(round(len(x) * self.val_fraction)))
         val_idx, train_idx = order[:num_val], order[num_val:]
         if self.batch_size > len(train_idx):
-            raise ValueError(
+            raise ConfigError(
                 f"data.batch_size={self.batch_size} is larger than the training set of {self.name} "
                 f"({len(train_idx)} samples); choose data.batch_size <= {len(train_idx)}."
             )
         self._train = TensorDataset(x[train_idx], y[train_idx])
         self._val = TensorDataset(x[val_idx], y[val_idx])
 
-    def check_shape(self) -> None:
-        """Raise if the config asked for a sample shape this data set does not have."""
-        if self._requested_shape is not None and self._requested_shape != tuple(self.shape):
-            raise ValueError(
-                f"data.shape={list(self._requested_shape)} but {self.name} yields samples of shape "
-                f"{list(self.shape)}."
-            )
+    @classmethod
+    def shape_from_config(cls, config: Mapping[str, Any]) -> tuple[int, ...]:
+        """The shape of one sample that a data config of this class gives (networks are sized from it).
+
+        ``config`` holds the constructor's arguments, unresolved where they are nested
+        configs; the default is the class's fixed :attr:`shape`.
+        """
+        return tuple(cls.shape)
 
     @property
     def train_set(self) -> TensorDataset:

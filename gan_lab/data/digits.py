@@ -11,6 +11,7 @@ is ``100 * c0 + 10 * c1 + c2``.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from sklearn.datasets import load_digits
 from torch import Tensor
 
@@ -28,21 +29,36 @@ def load_digit_images() -> tuple[Tensor, Tensor]:
 
 
 class DigitsDataModule(TensorDataModule):
-    """The 1,797 scikit-learn digits, 1 x 8 x 8, 10 classes."""
+    """The 1,797 scikit-learn digits, 1 x 8 x 8 (or resized to ``image_size``), 10 classes.
 
-    shape = (1, 8, 8)
+    ``image_size`` (e.g. 16) upsamples the digits bilinearly, for networks that
+    need larger images; ``None`` keeps the native 8 x 8.
+    """
+
     num_classes = 10
 
-    def __init__(self, **loader_kwargs) -> None:
+    def __init__(self, image_size: int | None = None, **loader_kwargs) -> None:
         super().__init__(**loader_kwargs)
-        self.check_shape()
+        if image_size is not None:
+            check_positive("data.image_size", image_size)
+        self.image_size = None if image_size is None else int(image_size)
+        self.shape = self.shape_from_config({"image_size": image_size})
+
+    @classmethod
+    def shape_from_config(cls, config) -> tuple[int, ...]:
+        side = config.get("image_size") or 8
+        return (1, int(side), int(side))
 
     @property
     def name(self) -> str:
         return "digits"
 
     def load(self) -> tuple[Tensor, Tensor]:
-        return load_digit_images()
+        images, labels = load_digit_images()
+        if self.image_size not in (None, 8):
+            size = (self.image_size, self.image_size)
+            images = F.interpolate(images, size=size, mode="bilinear", align_corners=False, antialias=True)
+        return images.clamp(-1, 1), labels
 
 
 def stack_digits(images: Tensor, labels: Tensor, num_samples: int, seed: int) -> tuple[Tensor, Tensor]:
@@ -73,7 +89,6 @@ class StackedDigitsDataModule(TensorDataModule):
         check_positive("data.num_samples", num_samples)
         self.num_samples = int(num_samples)
         self.data_seed = int(data_seed)
-        self.check_shape()
 
     @property
     def name(self) -> str:

@@ -16,6 +16,7 @@ import torch
 from torch import Tensor
 
 from gan_lab.data.base import TensorDataModule, check_positive
+from gan_lab.errors import ConfigError
 
 
 def ring_centers(num_modes: int = 8, radius: float = 1.0) -> list[list[float]]:
@@ -52,7 +53,7 @@ class GaussianMixtureDataModule(TensorDataModule):
         super().__init__(**loader_kwargs)
         self.centers = torch.tensor([list(map(float, c)) for c in centers], dtype=torch.float32)
         if self.centers.ndim != 2 or self.centers.shape[1] != 2 or len(self.centers) == 0:
-            raise ValueError(f"data.centers must be a non-empty list of [x, y] pairs, got shape {tuple(self.centers.shape)}.")
+            raise ConfigError(f"data.centers must be a non-empty list of [x, y] pairs, got shape {tuple(self.centers.shape)}.")
         check_positive("data.std", std)
         check_positive("data.num_samples", num_samples)
         self.std = float(std)
@@ -60,7 +61,6 @@ class GaussianMixtureDataModule(TensorDataModule):
         self.data_seed = int(data_seed)
         self.num_classes = len(self.centers)
         self._name = name
-        self.check_shape()
 
     @property
     def name(self) -> str:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -30,6 +29,7 @@ from torch import Tensor
 from torchvision.datasets import CIFAR10, MNIST, FashionMNIST, VisionDataset
 
 from gan_lab.data.base import TensorDataModule, check_positive
+from gan_lab.errors import ConfigError
 
 
 class DatasetNotFoundError(FileNotFoundError):
@@ -84,7 +84,7 @@ VISION_DATASETS: dict[str, VisionDatasetSpec] = {
 def vision_spec(name: str) -> VisionDatasetSpec:
     """The spec registered under ``name``; unknown names raise a ValueError listing the valid ones."""
     if name not in VISION_DATASETS:
-        raise ValueError(f"Unknown torchvision data set {name!r}; valid names: {sorted(VISION_DATASETS)}.")
+        raise ConfigError(f"Unknown torchvision data set {name!r}; valid names: {sorted(VISION_DATASETS)}.")
     return VISION_DATASETS[name]
 
 
@@ -143,7 +143,7 @@ class TorchvisionDataModule(TensorDataModule):
             under a DCGAN); ``None`` keeps 28 (MNIST) or 32 (CIFAR-10).
         max_samples: keep only the first ``max_samples`` images in file
             order (a quick, deterministic smaller data set); ``None`` keeps all.
-        batch_size, val_fraction, split_seed, shape: see :class:`TensorDataModule`.
+        batch_size, val_fraction, split_seed: see :class:`TensorDataModule`.
     """
 
     num_classes = 10
@@ -157,10 +157,9 @@ class TorchvisionDataModule(TensorDataModule):
         batch_size: int = 64,
         val_fraction: float = 0.1,
         split_seed: int = 0,
-        shape: Sequence[int] | None = None,
         max_samples: int | None = None,
     ) -> None:
-        super().__init__(batch_size=batch_size, val_fraction=val_fraction, split_seed=split_seed, shape=shape)
+        super().__init__(batch_size=batch_size, val_fraction=val_fraction, split_seed=split_seed)
         self.spec = vision_spec(name)
         self._dataset_name = name
         self.root = Path(root).expanduser()
@@ -171,10 +170,13 @@ class TorchvisionDataModule(TensorDataModule):
             check_positive("data.max_samples", max_samples)
         self.image_size = None if image_size is None else int(image_size)
         self.max_samples = None if max_samples is None else int(max_samples)
-        channels, height, width = self.spec.shape
-        side = self.image_size
-        self.shape = (channels, height, width) if side is None else (channels, side, side)
-        self.check_shape()
+        self.shape = self.shape_from_config({"name": name, "image_size": image_size})
+
+    @classmethod
+    def shape_from_config(cls, config) -> tuple[int, ...]:
+        channels, height, width = vision_spec(config["name"]).shape
+        side = config.get("image_size")
+        return (channels, height, width) if side is None else (channels, int(side), int(side))
 
     @property
     def name(self) -> str:

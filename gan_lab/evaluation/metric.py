@@ -19,6 +19,7 @@ from typing import Any
 
 from torch import Tensor
 
+from gan_lab.errors import ConfigError
 from gan_lab.evaluation.scored import Scored
 from gan_lab.metrics.evaluators import Evaluator
 
@@ -26,7 +27,7 @@ from gan_lab.metrics.evaluators import Evaluator
 Value = float | str
 
 
-class EvaluationError(ValueError):
+class EvaluationError(ConfigError):
     """Evaluation settings that cannot give a meaningful number (raised before training starts)."""
 
 

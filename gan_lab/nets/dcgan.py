@@ -13,13 +13,14 @@ from typing import Mapping
 
 from torch import Tensor, nn
 
+from gan_lab.errors import ConfigError
 from gan_lab.nets.heads import LogitHead
 
 
 def upsampling_plan(image_size: int) -> tuple[int, int]:
     """Return ``(base_size, num_doublings)`` with ``base_size * 2**num_doublings == image_size``."""
     if image_size < 8 or image_size % 2:
-        raise ValueError(f"DCGAN image_size must be even and >= 8, got {image_size}.")
+        raise ConfigError(f"DCGAN image_size must be even and >= 8, got {image_size}.")
     size, doublings = image_size, 0
     while size % 2 == 0 and size // 2 >= 4:
         size //= 2

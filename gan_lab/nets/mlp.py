@@ -15,6 +15,7 @@ from typing import Mapping, Sequence
 import torch
 from torch import Tensor, nn
 
+from gan_lab.errors import ConfigError
 from gan_lab.nets.heads import LogitHead
 
 
@@ -51,7 +52,7 @@ class MLPGenerator(nn.Module):
         body, width = _hidden_stack(self.latent_dim, hidden_dims, nn.ReLU())
         activations = {None: nn.Identity(), "tanh": nn.Tanh()}
         if output_activation not in activations:
-            raise ValueError(f"Unknown output_activation {output_activation!r}; valid: {list(activations)}.")
+            raise ConfigError(f"Unknown output_activation {output_activation!r}; valid: {list(activations)}.")
         self.net = nn.Sequential(body, nn.Linear(width, math.prod(self.output_shape)), activations[output_activation])
 
     def forward(self, z: Tensor) -> Tensor:
@@ -76,7 +77,7 @@ class MLPDiscriminator(nn.Module):
     ) -> None:
         super().__init__()
         if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"MLPDiscriminator dropout must be in [0, 1), got {dropout!r}.")
+            raise ConfigError(f"MLPDiscriminator dropout must be in [0, 1), got {dropout!r}.")
         self.input_shape = tuple(int(s) for s in input_shape)
         self.features, width = _hidden_stack(math.prod(self.input_shape), hidden_dims, nn.LeakyReLU(0.2), dropout)
         self.head = LogitHead(width, minibatch)

@@ -10,6 +10,7 @@ import os
 import shlex
 from collections.abc import Callable
 
+from gan_lab.errors import ConfigError
 from gan_lab.metrics.evaluators.base import Evaluator
 from gan_lab.metrics.evaluators.classifier import ClassifierEvaluator, StackedClassifierEvaluator, digits_classifier
 from gan_lab.metrics.evaluators.inception import InceptionEvaluator
@@ -34,7 +35,7 @@ class MissingClassifierWeights(EvaluatorWeightsError):
 
 def check_kind(kind: str, valid) -> None:
     if kind not in valid:
-        raise ValueError(f"Unknown evaluator {kind!r}; valid evaluators: {sorted(valid)}.")
+        raise ConfigError(f"Unknown evaluator {kind!r}; valid evaluators: {sorted(valid)}.")
 
 
 def build_evaluator(kind: str, **kwargs) -> Evaluator:
@@ -111,14 +112,14 @@ def evaluator_for(datamodule, kind: str = "auto", weights_path: str | os.PathLik
         kind = "mixture" if is_mixture else "classifier"
     if kind == "mixture":
         if not is_mixture:
-            raise ValueError(f"The mixture evaluator needs a Gaussian mixture data set, not {datamodule.name}.")
+            raise ConfigError(f"The mixture evaluator needs a Gaussian mixture data set, not {datamodule.name}.")
         if weights_path is not None:
-            raise ValueError(f"The mixture evaluator is exact and has no weights; got weights_path={weights_path!r}.")
+            raise ConfigError(f"The mixture evaluator is exact and has no weights; got weights_path={weights_path!r}.")
         return MixtureEvaluator(datamodule.centers, datamodule.std, **kwargs)
     if kind == "inception":
         return InceptionEvaluator(weights_path=weights_path, **kwargs)
     if is_mixture or getattr(datamodule, "num_classes", None) is None:
-        raise ValueError(f"A classifier evaluator needs labelled images; {datamodule.name} is not. "
+        raise ConfigError(f"A classifier evaluator needs labelled images; {datamodule.name} is not. "
                          "Use evaluator=mixture for 2D mixtures or evaluator=inception for unlabelled images.")
     batch_size = kwargs.pop("batch_size", 500)
     if kwargs:

@@ -1,0 +1,41 @@
+"""The OmegaConf resolvers gan_lab's configs use, registered by the entry points (never at import).
+
+``${data_shape:}`` is the shape of one sample of the configured data set, as
+the data module class computes it from its own config
+(:meth:`gan_lab.data.base.TensorDataModule.shape_from_config`): the data
+module is the one owner of the shape, and every network config derives its
+sizes from it, e.g. ``output_shape: ${data_shape:}``, ``channels:
+${data_shape:0}``, ``image_size: ${data_shape:2}``.  So ``data.image_size=16``
+resizes the data and every network follows.
+"""
+
+from __future__ import annotations
+
+from hydra.utils import get_class
+from omegaconf import DictConfig, OmegaConf
+
+from gan_lab.errors import ConfigError
+
+#: Networks by the kind of sample they take: named in the message when a net does not fit the data.
+NETS_FOR = {1: ["mlp"], 3: ["mlp_image", "dcgan"]}
+
+
+def data_shape(index: int | None = None, *, _root_: DictConfig) -> list[int] | int:
+    """The sample shape of ``_root_.data`` (``[C, H, W]`` or ``[2]``), or its entry ``index``."""
+    data = _root_.data
+    shape = list(get_class(data._target_).shape_from_config(data))
+    if index is None:
+        return shape
+    if not -len(shape) <= int(index) < len(shape):
+        name = data.get("name") or data._target_.rsplit(".", 1)[-1]
+        fitting = NETS_FOR.get(len(shape), [])
+        raise ConfigError(
+            f"The network needs image samples (C, H, W), but data={name} has samples of shape {shape}. "
+            f"Choose a network that fits it: net={' or net='.join(fitting)}."
+        )
+    return shape[int(index)]
+
+
+def register_resolvers() -> None:
+    """Register gan_lab's resolvers with OmegaConf (idempotent)."""
+    OmegaConf.register_new_resolver("data_shape", data_shape, replace=True)
