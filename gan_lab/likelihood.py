@@ -35,6 +35,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from gan_lab.tensors import as_sample_matrix
+
 #: The bandwidths ``parzen_ll.py`` tries by default: ``numpy.logspace(-1, 0, 10)``, for pixels in [0, 1].
 GOODFELLOW_SIGMAS = np.logspace(-1, 0, 10)
 
@@ -53,19 +55,6 @@ class ParzenResult:
 
     def __str__(self) -> str:
         return f"{self.mean:.2f} ± {self.std_error:.2f} nats (sigma={self.sigma:.3g}, {len(self.per_point)} test points)"
-
-
-def _as_matrix(x, name: str) -> Tensor:
-    """``x`` as a float64 ``(n, d)`` tensor, one flattened sample per row."""
-    tensor = x.detach() if isinstance(x, Tensor) else torch.as_tensor(np.asarray(x, dtype=np.float64))
-    if tensor.ndim == 0 or len(tensor) == 0:
-        raise ValueError(f"{name} must hold at least one sample, got shape {tuple(tensor.shape)}.")
-    matrix = tensor.to(torch.float64).reshape(len(tensor), -1)
-    if matrix.shape[1] == 0:
-        raise ValueError(f"{name} has samples without values, got shape {tuple(tensor.shape)}.")
-    if not torch.isfinite(matrix).all():
-        raise ValueError(f"{name} must be finite.")
-    return matrix
 
 
 def _checked_sigmas(sigmas) -> np.ndarray:
@@ -91,7 +80,7 @@ def _rows_per_batch(num_samples: int, batch_size: int | None) -> int:
 
 def _log_densities(samples, points, sigmas, batch_size: int | None) -> np.ndarray:
     """``(n_points, n_sigmas)``: log p(x) of each point under the Parzen window of each bandwidth."""
-    centres, x = _as_matrix(samples, "samples"), _as_matrix(points, "test_points")
+    centres, x = as_sample_matrix(samples, "samples"), as_sample_matrix(points, "test_points")
     if centres.shape[1] != x.shape[1]:
         raise ValueError(f"samples have {centres.shape[1]} values each but test points have {x.shape[1]}.")
     sigmas = _checked_sigmas(sigmas)
@@ -158,7 +147,7 @@ def default_sigmas(samples, num: int = 20) -> np.ndarray:
     The spread is the root-mean-square per-value standard deviation, so the
     grid follows the data's scale (GOODFELLOW_SIGMAS suits pixels in [0, 1] only).
     """
-    centres = _as_matrix(samples, "samples")
+    centres = as_sample_matrix(samples, "samples")
     spread = float(centres.var(dim=0, unbiased=False).mean().sqrt())
     return np.geomspace(0.01, 10, num) * (spread if spread > 0 else 1.0)
 

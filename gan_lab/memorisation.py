@@ -29,6 +29,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from gan_lab.tensors import as_sample_matrix
+
 #: Default quantile of the training set's nearest-other-sample distances used as the near-copy threshold.
 COPY_QUANTILE = 0.01
 
@@ -38,17 +40,6 @@ CALIBRATION_SAMPLES = 2000
 
 #: Largest number of (query, reference) distances held in memory at once (2^22 float64 = 32 MiB).
 MAX_PAIRS_PER_BATCH = 2**22
-
-
-def _as_matrix(x, name: str) -> Tensor:
-    """``x`` as a float64 ``(n, d)`` tensor, one flattened sample per row."""
-    tensor = x.detach() if isinstance(x, Tensor) else torch.as_tensor(np.asarray(x, dtype=np.float64))
-    if tensor.ndim == 0 or len(tensor) == 0:
-        raise ValueError(f"{name} must hold at least one sample, got shape {tuple(tensor.shape)}.")
-    matrix = tensor.to(torch.float64).reshape(len(tensor), -1)
-    if matrix.shape[1] == 0 or not torch.isfinite(matrix).all():
-        raise ValueError(f"{name} must hold finite values, got shape {tuple(tensor.shape)}.")
-    return matrix
 
 
 def nearest_neighbours(queries, references, k: int = 1,
@@ -65,7 +56,7 @@ def nearest_neighbours(queries, references, k: int = 1,
     Returns:
         ``(distances, indices)``, both ``(n, k)``: float64 distances and int64 indices into ``references``.
     """
-    q, r = _as_matrix(queries, "queries"), _as_matrix(references, "references")
+    q, r = as_sample_matrix(queries, "queries"), as_sample_matrix(references, "references")
     if q.shape[1] != r.shape[1]:
         raise ValueError(f"queries have {q.shape[1]} values per sample but references have {r.shape[1]}.")
     if not 1 <= k <= len(r):
@@ -112,7 +103,7 @@ def nearest_other_distances(samples, max_samples: int | None = CALIBRATION_SAMPL
 
     Duplicates in ``samples`` count as other samples (distance 0).
     """
-    matrix = _as_matrix(samples, "samples")
+    matrix = as_sample_matrix(samples, "samples")
     if len(matrix) < 2:
         raise ValueError("the nearest other sample needs at least two samples.")
     picks = torch.arange(len(matrix))

@@ -42,6 +42,8 @@ import warnings
 import torch
 from torch import Tensor
 
+from gan_lab.tensors import as_float64
+
 
 def frechet_distance(real_features, fake_features) -> float:
     """FID between two ``(N, d)`` feature sets (tensors or arrays); see the module docstring."""
@@ -88,8 +90,8 @@ def features_to_statistics(features) -> tuple[Tensor, Tensor]:
 
 def statistics_to_frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
     """||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1 S2)^{1/2}) for Gaussian statistics (float64)."""
-    mu1 = _as_float64(mu1)
-    mu2, sigma1, sigma2 = (_as_float64(v).to(mu1.device) for v in (mu2, sigma1, sigma2))
+    mu1 = as_float64(mu1)
+    mu2, sigma1, sigma2 = (as_float64(v).to(mu1.device) for v in (mu2, sigma1, sigma2))
     for name, mu, sigma in (("1", mu1, sigma1), ("2", mu2, sigma2)):
         if mu.ndim != 1 or sigma.shape != (mu.shape[0], mu.shape[0]):
             raise ValueError(
@@ -121,14 +123,8 @@ def trace_sqrt_product(sigma1: Tensor, sigma2: Tensor) -> Tensor:
     return eigenvalues.sqrt().sum()
 
 
-def _as_float64(values) -> Tensor:
-    if isinstance(values, Tensor):
-        return values.detach().to(torch.float64)
-    return torch.as_tensor(values, dtype=torch.float64)
-
-
 def _as_features(features, name: str) -> Tensor:
-    x = _as_float64(features)
+    x = as_float64(features)
     if x.ndim != 2:
         raise ValueError(f"{name} must be a 2-D (N, d) array of feature vectors, got shape {tuple(x.shape)}.")
     return x

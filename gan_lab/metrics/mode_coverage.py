@@ -33,6 +33,8 @@ import numpy as np
 import torch
 from scipy.special import xlogy
 
+from gan_lab.tensors import as_float64
+
 
 @dataclass
 class ModeCoverage:
@@ -55,8 +57,8 @@ class ModeCoverage:
 
 def mode_coverage(samples, centers, std: float, threshold_stds: float = 3.0) -> ModeCoverage:
     """VEEGAN/PacGAN mode statistics of ``(N, D)`` samples around ``(K, D)`` centres of isotropic std ``std``."""
-    x = _as_float64(samples)
-    c = _as_float64(centers).to(x.device)
+    x = as_float64(samples)
+    c = as_float64(centers).to(x.device)
     if x.ndim != 2 or c.ndim != 2 or x.shape[1] != c.shape[1] or len(c) == 0:
         raise ValueError(
             f"samples must be (N, D) and centers (K, D) with the same D and K >= 1, "
@@ -106,7 +108,3 @@ def _coverage(counts: np.ndarray, high_quality_fraction: float) -> ModeCoverage:
     )
 
 
-def _as_float64(values) -> torch.Tensor:
-    if isinstance(values, torch.Tensor):
-        return values.detach().to(torch.float64)
-    return torch.as_tensor(np.asarray(values), dtype=torch.float64)

@@ -37,16 +37,13 @@ from gan_lab.metrics.evaluators.shipped import (
     DIGITS_CLASSIFIER_FILE,
     DIGITS_CLASSIFIER_SHA256,
 )
+from gan_lab.data.digits import load_digit_images
 from gan_lab.metrics.evaluators.weights_file import load_classifier_file
 
 
 def load_sklearn_digits() -> tuple[Tensor, Tensor]:
-    """scikit-learn's 1,797 8x8 digits: ``(N, 1, 8, 8)`` floats ``pixel / 16 * 2 - 1`` in [-1, 1], labels ``(N,)``."""
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    images = torch.tensor(digits.images, dtype=torch.float32).unsqueeze(1)
-    return images / 16.0 * 2 - 1, torch.tensor(digits.target, dtype=torch.long)
+    """scikit-learn's 1,797 8x8 digits as the digits data module loads them: ``(N, 1, 8, 8)`` in [-1, 1], labels."""
+    return load_digit_images()
 
 
 class ClassifierEvaluator(Evaluator):
