@@ -157,18 +157,38 @@ class ModeCoverage(EvaluationMetric):
 
 
 class _NearestNeighbourMetric(EvaluationMetric):
-    """The check the k-nearest-neighbour metrics share: each set needs more than k points."""
+    """What the k-nearest-neighbour metrics share: the real balls' radii once per run, two values per call.
+
+    Subclasses name their ``function`` ((real, fake, k, real_radii2) -> (a, b)) and the two ``tags``.
+    """
 
     name: str
+    tags: tuple[str, str]
+    function = None
 
     def __init__(self, k: int) -> None:
         if k < 1:
             raise EvaluationError(f"{self.name}: k must be >= 1, got {k}.")
         self.k = int(k)
+        self._real_radii2 = None
 
     def check(self, evaluator, datamodule, num_samples):
         if num_samples <= self.k:
             raise EvaluationError(f"{self.name}: evaluation.num_samples={num_samples} must exceed k={self.k}.")
+
+    def _values(self, prefix: str, real, other) -> dict[str, float]:
+        pair = type(self).function(real.train.features, other, k=self.k, real_radii2=self._real_radii2)
+        return {f"{prefix}/{tag}": value for tag, value in zip(self.tags, pair)}
+
+    def prepare(self, real):
+        self._real_radii2 = kth_neighbour_squared_distances(real.train.features, self.k)  # once per run
+        values = {f"settings/{self.name}_k": self.k}
+        if len(real.held_out.features) > self.k:
+            values.update(self._values("reference", real, real.held_out.features))
+        return values
+
+    def compute(self, fake, real):
+        return self._values("metrics", real, fake.features)
 
 
 class PrecisionRecall(_NearestNeighbourMetric):
@@ -178,24 +198,11 @@ class PrecisionRecall(_NearestNeighbourMetric):
     the real training sample with the held-out split.
     """
 
-    name = "precision_recall"
+    name, tags = "precision_recall", ("precision", "recall")
+    function = staticmethod(precision_recall)
 
     def __init__(self, k: int = 3) -> None:
         super().__init__(k)
-
-    def prepare(self, real):
-        self._real_radii2 = kth_neighbour_squared_distances(real.train.features, self.k)  # once per run
-        values = {"settings/precision_recall_k": self.k}
-        if len(real.held_out.features) > self.k:
-            precision, recall = precision_recall(real.train.features, real.held_out.features, k=self.k,
-                                                 real_radii2=self._real_radii2)
-            values.update({"reference/precision": precision, "reference/recall": recall})
-        return values
-
-    def compute(self, fake, real):
-        precision, recall = precision_recall(real.train.features, fake.features, k=self.k,
-                                             real_radii2=self._real_radii2)
-        return {"metrics/precision": precision, "metrics/recall": recall}
 
 
 class DensityCoverage(_NearestNeighbourMetric):
@@ -205,21 +212,8 @@ class DensityCoverage(_NearestNeighbourMetric):
     the real training sample with the held-out split.
     """
 
-    name = "density_coverage"
+    name, tags = "density_coverage", ("density", "coverage")
+    function = staticmethod(density_coverage)
 
     def __init__(self, k: int = 5) -> None:
         super().__init__(k)
-
-    def prepare(self, real):
-        self._real_radii2 = kth_neighbour_squared_distances(real.train.features, self.k)  # once per run
-        values = {"settings/density_coverage_k": self.k}
-        if len(real.held_out.features) > 0:
-            density, coverage = density_coverage(real.train.features, real.held_out.features, k=self.k,
-                                                 real_radii2=self._real_radii2)
-            values.update({"reference/density": density, "reference/coverage": coverage})
-        return values
-
-    def compute(self, fake, real):
-        density, coverage = density_coverage(real.train.features, fake.features, k=self.k,
-                                             real_radii2=self._real_radii2)
-        return {"metrics/density": density, "metrics/coverage": coverage}
