@@ -5,8 +5,10 @@ logits keeps every loss numerically stable: ``log D = -softplus(-l)`` and
 ``log(1 - D) = -softplus(l)`` never take the log of a rounded-off 0.
 
 Each loss is a :class:`GANLoss`: a discriminator loss ``(real_logits,
-fake_logits) -> scalar``, a generator loss ``fake_logits -> scalar`` and an
-optional ``penalty(discriminator, real, fake) -> scalar`` added to the
+fake_logits) -> scalar``, a generator loss ``fake_logits -> scalar`` (or
+``(real_logits, fake_logits) -> scalar`` with ``generator_needs_real: true``,
+for losses such as the relativistic GAN's that compare fakes with real data)
+and an optional ``penalty(discriminator, real, fake) -> scalar`` added to the
 discriminator loss (the hook WGAN-GP's gradient penalty needs).  A config
 file builds one by naming the functions, e.g. ``configs/loss/minimax.yaml``;
 adding a loss is one function here (or in a file of its own) plus one YAML
@@ -23,7 +25,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 DiscriminatorLoss = Callable[[Tensor, Tensor], Tensor]
-GeneratorLoss = Callable[[Tensor], Tensor]
+GeneratorLoss = Callable[..., Tensor]  # (fake_logits) or, with generator_needs_real, (real_logits, fake_logits)
 Penalty = Callable[[nn.Module, Tensor, Tensor], Tensor]
 
 
@@ -59,12 +61,18 @@ def non_saturating_generator_loss(fake_logits: Tensor) -> Tensor:
 
 @dataclass(frozen=True)
 class GANLoss:
-    """A discriminator loss, a generator loss and an optional discriminator penalty."""
+    """A discriminator loss, a generator loss and an optional discriminator penalty.
+
+    ``generator_needs_real``: call ``generator_loss(real_logits, fake_logits)``,
+    the generator step then also runs D on the real batch; ``False`` (the
+    standard losses) calls ``generator_loss(fake_logits)`` and D sees only the
+    fakes in that step.
+    """
 
     discriminator_loss: DiscriminatorLoss
     generator_loss: GeneratorLoss
     penalty: Optional[Penalty] = None
-    name: str = "custom"
+    generator_needs_real: bool = False
 
     def __post_init__(self) -> None:
         for field in fields(self):
@@ -85,6 +93,3 @@ def plain_callable(fn: Callable) -> Callable:
         return functools.partial(fn.func, *fn.args, **fn.keywords)
     return fn
 
-
-MINIMAX = GANLoss(bce_discriminator_loss, minimax_generator_loss, name="minimax")
-NON_SATURATING = GANLoss(bce_discriminator_loss, non_saturating_generator_loss, name="non_saturating")

@@ -4,8 +4,13 @@ One training step (Goodfellow et al. 2014, Algorithm 1), with Lightning's
 manual optimisation because a GAN has two players with two optimisers:
 
 1. discriminator step: ``loss_d = discriminator_loss(D(x), D(G(z)))`` (+ penalty);
-2. every ``d_steps_per_g_step``-th batch, generator step:
-   ``loss_g = generator_loss(D(G(z')))`` with fresh noise ``z'``.
+2. every ``d_steps_per_g_step``-th step, generator step with fresh noise ``z'``:
+   ``loss_g = generator_loss(D(G(z')))``, or ``generator_loss(D(x), D(G(z')))``
+   for a loss that compares fakes with real data (``loss.generator_needs_real``).
+
+A loader batch of shape ``(B, *shape)`` is one such step; a data module with
+``steps_per_batch = S`` hands over ``(S, B, *shape)``, S steps on S different
+batches of B real samples (see ``gan_lab.data.base``).
 
 The networks, the loss and both optimisers come in as arguments (built by
 Hydra from ``configs/``), so a new GAN variant needs no change here.
@@ -13,75 +18,37 @@ Hydra from ``configs/``), so a new GAN variant needs no change here.
 
 from __future__ import annotations
 
-import contextlib
-import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import pytorch_lightning as pl
 import torch
+from pytorch_lightning.core.optimizer import LightningOptimizer
 from torch import Tensor, nn
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from gan_lab.augment import no_augmentation
-from gan_lab.cuda_check import use_fast_cuda_check
+from gan_lab.errors import ConfigError
 from gan_lab.losses import GANLoss
+from gan_lab.training_utils import (
+    NonFiniteLossError,
+    check_finite,
+    check_learning_rate,
+    gradient_norm,
+    restore_rng_states,
+    rng_states,
+)
 
-# Lightning's import made every optimiser step slower on machines without a GPU (see gan_lab.cuda_check).
-use_fast_cuda_check()
 
 OptimizerFactory = Callable[..., Optimizer]
 SchedulerFactory = Callable[[Optimizer], LRScheduler]
 
-#: Batches between updates of the progress bar's training values (see ``log_training_values``).
+#: Steps between updates of the progress bar's training values (see ``log_training_values``).
 PROGRESS_EVERY = 25
 
-
-class NonFiniteLossError(FloatingPointError):
-    """A loss became NaN or infinite; training stops before the bad step is applied."""
-
-
-@contextlib.contextmanager
-def frozen(module: nn.Module) -> Iterator[None]:
-    """Stop gradients to ``module``'s parameters for the duration of the block.
-
-    The generator step backpropagates through D to reach G, but D's own weight
-    gradients would be thrown away: freezing skips computing them.
-    """
-    flags = [p.requires_grad for p in module.parameters()]
-    module.requires_grad_(False)
-    try:
-        yield
-    finally:
-        for p, flag in zip(module.parameters(), flags):
-            p.requires_grad_(flag)
-
-
-def check_learning_rate(optimizer_name: str, lr: float) -> None:
-    if not lr > 0:
-        raise ValueError(f"model.{optimizer_name}.lr must be positive, got {lr!r}.")
-
-
-def gradient_norm(parameters: Iterator[nn.Parameter]) -> Tensor:
-    """The Euclidean norm of all gradients together (0 for parameters without one)."""
-    grads = [p.grad for p in parameters if p.grad is not None]
-    if not grads:
-        return torch.zeros(())
-    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
-
-
-def numpy_state_to_plain(state: tuple) -> tuple:
-    """NumPy's RNG state with its key array as a tensor: Lightning loads checkpoints with ``weights_only=True``."""
-    name, keys, pos, has_gauss, cached_gaussian = state
-    return name, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached_gaussian)
-
-
-def numpy_state_from_plain(state: tuple) -> tuple:
-    name, keys, pos, has_gauss, cached_gaussian = state
-    return name, keys.numpy().astype(np.uint32), pos, has_gauss, cached_gaussian
+__all__ = ["GANModule", "NonFiniteLossError"]
 
 
 class GANModule(pl.LightningModule):
@@ -126,14 +93,14 @@ class GANModule(pl.LightningModule):
     ) -> None:
         super().__init__()
         if tuple(generator.output_shape) != tuple(discriminator.input_shape):
-            raise ValueError(
+            raise ConfigError(
                 f"The generator makes samples of shape {list(generator.output_shape)} but the discriminator "
                 f"expects {list(discriminator.input_shape)}."
             )
         if ema_decay is not None and not 0.0 < ema_decay < 1.0:
-            raise ValueError(f"model.ema_decay must be in (0, 1) or null, got {ema_decay!r}.")
+            raise ConfigError(f"model.ema_decay must be in (0, 1) or null, got {ema_decay!r}.")
         if int(d_steps_per_g_step) < 1:
-            raise ValueError(f"model.d_steps_per_g_step must be >= 1, got {d_steps_per_g_step!r}.")
+            raise ConfigError(f"model.d_steps_per_g_step must be >= 1, got {d_steps_per_g_step!r}.")
         for name, factory in (("optimizer_g", optimizer_g), ("optimizer_d", optimizer_d)):
             lr = getattr(factory, "keywords", {}).get("lr")  # Hydra's _partial_ configs are functools.partials
             if lr is not None:
@@ -148,6 +115,9 @@ class GANModule(pl.LightningModule):
         self.augment = augment if augment is not None else no_augmentation
         self.lr_scheduler = lr_scheduler
         self.latent_dim = int(generator.latent_dim)
+        #: GAN steps trained so far (one D update, and a G update every d_steps_per_g_step-th): the step
+        #: training scalars and evaluations are logged at. Kept in checkpoints, so a resumed run continues it.
+        self.steps_done = 0
         self.generator_ema = None
         if ema_decay is not None:
             # torch's AveragedModel keeps the average (and averages batch-norm buffers too).
@@ -167,7 +137,13 @@ class GANModule(pl.LightningModule):
         return self.generator if self.generator_ema is None else self.generator_ema.module
 
     def sample_latent(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        """Standard normal noise ``(n, latent_dim)`` on the module's device."""
+        """Standard normal noise ``(n, latent_dim)`` on the module's device.
+
+        With a (CPU) ``generator`` the noise is drawn on the CPU and moved, so a seed gives the same
+        noise on every device; without one (training) it is drawn on the device itself.
+        """
+        if generator is None:
+            return torch.randn(n, self.latent_dim, device=self.device)
         return torch.randn(n, self.latent_dim, generator=generator).to(self.device)
 
     @torch.no_grad()
@@ -194,7 +170,7 @@ class GANModule(pl.LightningModule):
         datamodule = getattr(self.trainer, "datamodule", None)
         data_shape = getattr(datamodule, "shape", None)
         if data_shape is not None and tuple(data_shape) != tuple(self.generator.output_shape):
-            raise ValueError(
+            raise ConfigError(
                 f"The data set {getattr(datamodule, 'name', '')!r} has samples of shape {list(data_shape)} but the "
                 f"networks work on shape {list(self.generator.output_shape)}; make the model's image size and "
                 "channels match the data."
@@ -216,20 +192,27 @@ class GANModule(pl.LightningModule):
                 scheduler.step()
 
     def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
-        real, _ = batch  # (B, *shape)
+        real, _ = batch  # (B, *shape), or (S, B, *shape): S steps
+        if real.ndim == len(self.generator.output_shape) + 1:
+            real = real.unsqueeze(0)  # (1, B, *shape)
         opt_g, opt_d = self.optimizers()
-        batch_size = len(real)
+        for step, real_batch in enumerate(real, 1):
+            last_of_epoch = step == len(real) and batch_idx + 1 == self.trainer.num_training_batches
+            self.gan_step(real_batch, opt_g, opt_d, last_of_epoch)
 
+    def gan_step(self, real: Tensor, opt_g: LightningOptimizer, opt_d: LightningOptimizer, last_of_epoch: bool) -> None:
+        """One discriminator update and, every ``d_steps_per_g_step``-th step, one generator update."""
+        batch_size = len(real)
         # Discriminator step. Its fakes need no graph back to G (no gradient reaches G in this step).
         real = self.augment(real)
         with torch.no_grad():
             fake = self.generator(self.sample_latent(batch_size))
         fake = self.augment(fake)
-        real_logits, fake_logits = self.discriminator(real), self.discriminator(fake)
+        real_logits, fake_logits = self.discriminator(real), self.discriminator(fake)  # (B,), (B,)
         loss_d = self.loss.discriminator_loss(real_logits, fake_logits)
         if self.loss.penalty is not None:
             loss_d = loss_d + self.loss.penalty(self.discriminator, real, fake)
-        self._check_finite("loss_d", loss_d)
+        check_finite("loss_d", loss_d, self.where())
         opt_d.zero_grad(set_to_none=True)
         self.manual_backward(loss_d)
         opt_d.step()
@@ -238,52 +221,48 @@ class GANModule(pl.LightningModule):
             "train/d_real": torch.sigmoid(real_logits.detach()).mean(),
             "train/d_fake": torch.sigmoid(fake_logits.detach()).mean(),
         }
-        if (batch_idx + 1) % self.d_steps_per_g_step:
-            self.log_training_values(values, batch_idx)
-            return
-        # Generator step, with fresh noise, through a frozen discriminator.
-        with frozen(self.discriminator):
-            fake = self.augment(self.generator(self.sample_latent(batch_size)))
-            loss_g = self.loss.generator_loss(self.discriminator(fake))
-            self._check_finite("loss_g", loss_g)
-            opt_g.zero_grad(set_to_none=True)
-            self.manual_backward(loss_g)
-        values["train/grad_norm_g"] = gradient_norm(self.generator.parameters())
-        opt_g.step()
-        if self.generator_ema is not None:
-            self.generator_ema.update_parameters(self.generator)
-        values["train/loss_g"] = loss_g.detach()
-        self.log_training_values(values, batch_idx)
+        if (self.steps_done + 1) % self.d_steps_per_g_step == 0:
+            # Generator step, with fresh noise; only G's parameters get gradients (Lightning's toggle).
+            with self.toggled_optimizer(opt_g):
+                fake_logits = self.discriminator(self.augment(self.generator(self.sample_latent(batch_size))))
+                if self.loss.generator_needs_real:
+                    with torch.no_grad():  # no gradient reaches G through D(x)
+                        real_logits = self.discriminator(real)
+                    loss_g = self.loss.generator_loss(real_logits, fake_logits)
+                else:
+                    loss_g = self.loss.generator_loss(fake_logits)
+                check_finite("loss_g", loss_g, self.where())
+                opt_g.zero_grad(set_to_none=True)
+                self.manual_backward(loss_g)
+                values["train/grad_norm_g"] = gradient_norm(self.generator.parameters())
+                opt_g.step()
+            if self.generator_ema is not None:
+                self.generator_ema.update_parameters(self.generator)
+            values["train/loss_g"] = loss_g.detach()
+        self.log_training_values(values, last_of_epoch)
+        self.steps_done += 1
 
-    def log_training_values(self, values: dict[str, Tensor], batch_idx: int) -> None:
-        """Write this batch's training scalars to the loggers, every ``trainer.log_every_n_steps`` batches.
+    def log_training_values(self, values: dict[str, Tensor], last_of_epoch: bool) -> None:
+        """Write this step's training scalars to the loggers, every ``trainer.log_every_n_steps`` steps.
 
-        They go to the loggers directly rather than through ``self.log``: on a CPU,
-        ``self.log`` costs about 2 ms a call (it walks Lightning's result collection
-        each time), which for five scalars a step is a third of a small GAN's step.
-        Per-step values need none of what it adds (no epoch reduction, no
-        cross-process sync: Lightning loggers write on rank zero only).  The progress
-        bar and ``trainer.callback_metrics`` still get them through ``self.log``, every
-        ``PROGRESS_EVERY`` batches and at the end of each epoch.
+        They go to the loggers directly (``logger.log_metrics``, at ``steps_done``) rather than through
+        ``self.log``: on a CPU, ``self.log`` costs about 2 ms a call (it walks Lightning's result
+        collection each time), which for five scalars a step is a third of a small GAN's step.
+        Per-step values need none of what it adds (no epoch reduction, no cross-process sync:
+        Lightning loggers write on rank zero only).  The progress bar and ``trainer.callback_metrics``
+        still get them through ``self.log``, every ``PROGRESS_EVERY`` steps and at the end of each epoch.
         """
         trainer = self.trainer
-        step = trainer.fit_loop.epoch_loop._batches_that_stepped  # the step self.log would write at
-        if step % trainer.log_every_n_steps == 0 and self.loggers:
+        if self.steps_done % trainer.log_every_n_steps == 0 and self.loggers:
             scalars = dict(zip(values, torch.stack(list(values.values())).tolist()))
             for logger in self.loggers:
-                logger.log_metrics(scalars, step=step)
-        epoch_end = batch_idx + 1 == trainer.num_training_batches
-        shown = trainer.progress_bar_callback is not None and batch_idx % PROGRESS_EVERY == 0
-        if shown or epoch_end:  # the bar when there is one; callback_metrics (the run's summary) at epoch end
-            self.log_dict(values, prog_bar=True, logger=False)
+                logger.log_metrics(scalars, step=self.steps_done)
+        shown = trainer.progress_bar_callback is not None and self.steps_done % PROGRESS_EVERY == 0
+        if shown or last_of_epoch:  # the bar when there is one; callback_metrics (the run's summary) at epoch end
+            self.log_dict(values, prog_bar=True, logger=False, batch_size=1)
 
-    def _check_finite(self, name: str, value: Tensor) -> None:
-        if not torch.isfinite(value):
-            raise NonFiniteLossError(
-                f"train/{name} became {value.item()} at global step {self.global_step} "
-                f"(epoch {self.current_epoch}); stopping before this step is applied. The last checkpoint "
-                "written before it is kept. Try a smaller learning rate."
-            )
+    def where(self) -> str:
+        return f"global step {self.global_step} (GAN step {self.steps_done}, epoch {self.current_epoch})"
 
     # ------------------------------------------------------------------ validation
     def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
@@ -296,21 +275,13 @@ class GANModule(pl.LightningModule):
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         if self.run_config is not None:
             checkpoint["gan_lab_config"] = self.run_config
+        checkpoint["gan_lab_steps_done"] = self.steps_done
         # The random state too, so that a resumed run draws the same noise and batch
         # order as an uninterrupted one (Lightning does not store it).
-        checkpoint["rng_states"] = {
-            "torch": torch.get_rng_state(),
-            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-            "numpy": numpy_state_to_plain(np.random.get_state()),
-            "python": random.getstate(),  # nested tuples of ints: safe for weights_only loading
-        }
+        checkpoint["rng_states"] = rng_states()
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         self.run_config = checkpoint.get("gan_lab_config", self.run_config)
-        states = checkpoint.get("rng_states")
-        if states is not None:
-            torch.set_rng_state(states["torch"])
-            if states["cuda"] and torch.cuda.is_available():
-                torch.cuda.set_rng_state_all(states["cuda"])
-            np.random.set_state(numpy_state_from_plain(states["numpy"]))
-            random.setstate(states["python"])
+        self.steps_done = int(checkpoint.get("gan_lab_steps_done", self.steps_done))
+        if "rng_states" in checkpoint:
+            restore_rng_states(checkpoint["rng_states"])

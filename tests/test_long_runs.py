@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import torch
@@ -30,7 +31,7 @@ def scalars(run_dir: Path, tag: str) -> dict[int, float]:
 
 
 def test_resume_after_sigkill_matches_uninterrupted_run(tmp_path):
-    env_path = {"PYTHONPATH": str(REPO_ROOT / "tests")}
+    env_path = {"PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "tests"), str(REPO_ROOT)])}
     whole = run_cli("gan_lab.train", [*FOUR_EPOCHS_WITH_METRICS, f"hydra.run.dir={tmp_path / 'whole'}"], tmp_path)
     assert whole.returncode == 0, whole.stderr[-2000:]
 
@@ -55,7 +56,7 @@ def test_nan_loss_stops_with_a_message_and_keeps_the_last_good_checkpoint(tmp_pa
     poison = "+callbacks.poison={_target_: helpers.callbacks.PoisonWeightsAt, epoch: 2, batch: 1}"
     result = run_cli(
         "gan_lab.train", [*FOUR_EPOCHS, poison, f"hydra.run.dir={tmp_path / 'run'}"], tmp_path,
-        env={"PYTHONPATH": str(REPO_ROOT / "tests")},
+        env={"PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "tests"), str(REPO_ROOT)])},
     )
     assert result.returncode == 1
     assert "train/loss_d became nan at global step" in result.stderr

@@ -44,3 +44,10 @@ def test_minimax_gradient_vanishes_as_d_of_fake_goes_to_zero():
         assert logit_gradient(minimax_generator_loss, d_fake) == pytest.approx(d_fake, rel=1e-6)
         assert logit_gradient(non_saturating_generator_loss, d_fake) == pytest.approx(1 - d_fake, rel=1e-6)
     assert logit_gradient(minimax_generator_loss, 1e-6) < 1e-5 < 0.99 < logit_gradient(non_saturating_generator_loss, 1e-6)
+
+
+def test_standard_losses_do_not_ask_for_the_real_batch_in_the_generator_step():
+    from gan_lab.losses import GANLoss
+
+    loss = GANLoss(bce_discriminator_loss, non_saturating_generator_loss)
+    assert loss.generator_needs_real is False and loss.penalty is None

@@ -1,13 +1,17 @@
 """What does Lightning cost? GANModule's training step vs a plain PyTorch loop.
 
-    python experiments/benchmarks/training_overhead.py [--steps 1000] [--block 25]
+    python experiments/benchmarks/training_overhead.py [--steps 1000] [--block 25] [overrides ...]
 
 Both sides train the same networks (built from the same Hydra config and
-seed) on the same data with the same batch size, doing the same work per
-batch: one discriminator step (its fakes made without a graph), one generator
-step with fresh noise through the frozen discriminator, the same losses with
-the same NaN checks, the generator's gradient norm, and the same five scalars
-to TensorBoard every step (``log_every_n_steps=1`` on the Lightning side).
+seed) on the same data loader with the same batch size, doing the same work
+per step: one discriminator step (its fakes made without a graph), one
+generator step with fresh noise and only the generator's parameters requiring
+gradients (Lightning's ``toggle_optimizer`` on one side, the same loops on the
+other), the same losses with the same NaN checks, the generator's gradient
+norm, and the same five scalars to TensorBoard every step
+(``log_every_n_steps=1`` on the Lightning side).  Hydra overrides given on the
+command line apply to every case, e.g. ``data.steps_per_batch=8``: then each
+loader batch holds 8 batches and both sides take 8 steps on it.
 
 How it is timed: finely interleaved, in one process.  ``trainer.fit`` runs
 the GANModule; every ``--block`` Lightning batches a callback runs
@@ -15,19 +19,20 @@ the GANModule; every ``--block`` Lightning batches a callback runs
 Lightning block is timed from the start of its first batch to the start of
 the batch after its last, so it includes everything Lightning does between
 batches (data fetching, hooks, logging) and excludes the plain block run
-inside it.  Each pair of adjacent blocks gives one ratio (plain time /
+inside it.  A block is ``--block`` loader batches.  Each pair of adjacent blocks gives one ratio (plain time /
 Lightning time, i.e. Lightning steps/s over plain steps/s); the median over
 pairs is reported.  Pairing adjacent blocks cancels the slow drifts in
 machine speed that made whole-run comparisons on this shared 2-core machine
 vary by +-20 % from run to run.  The first pair (warm-up) is dropped.
 
 The last line is ``ratio=<Lightning steps/s / plain steps/s>`` for the
-worse of the two cases.
+worst of the cases.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import tempfile
@@ -41,15 +46,38 @@ from hydra.utils import instantiate
 from torch.utils.tensorboard import SummaryWriter
 
 from gan_lab.compose import compose_config
-from gan_lab.cuda_check import NVML_CHECK
-from gan_lab.module import frozen, gradient_norm
+from gan_lab.cuda_check import NVML_CHECK, use_fast_cuda_check
+from gan_lab.training_utils import gradient_norm
 
 #: The default digits run, the same data through the DCGAN pair, and the default 2D run.
 CASES = {
     "digits MLP (default)": ["data=digits"],
-    "digits DCGAN": ["data=digits", "net@model=dcgan"],
+    "digits DCGAN": ["data=digits", "net=dcgan"],
     "grid25 MLP (default)": ["data=grid25"],
 }
+
+
+@contextlib.contextmanager
+def toggled(optimizers: list[torch.optim.Optimizer], active: torch.optim.Optimizer):
+    """What ``LightningModule.toggled_optimizer`` does: only ``active``'s parameters require gradients."""
+    state = {}
+    for optimizer in optimizers:
+        for group in optimizer.param_groups:
+            for param in group["params"]:
+                if param not in state:
+                    state[param] = param.requires_grad
+                    param.requires_grad = False
+    for group in active.param_groups:
+        for param in group["params"]:
+            param.requires_grad = state[param]
+    try:
+        yield
+    finally:
+        for optimizer in optimizers:
+            if optimizer is not active:
+                for group in optimizer.param_groups:
+                    for param in group["params"]:
+                        param.requires_grad = state[param]
 
 
 def build(overrides: list[str], log_dir: Path):
@@ -80,32 +108,36 @@ class PlainLoop:
         self.batches = chain.from_iterable(repeat(loader))  # epoch after epoch, as Lightning does
         self.step = 0
 
-    def run(self, steps: int) -> float:
-        """Train ``steps`` batches; return the wall time they took."""
+    def run(self, batches: int) -> float:
+        """Train on ``batches`` loader batches (``steps_per_batch`` steps each); return the wall time they took."""
         generator, discriminator, loss = self.generator, self.discriminator, self.loss
+        optimizers = [self.opt_g, self.opt_d]
         start = time.perf_counter()
-        for _ in range(steps):
-            real, _ = next(self.batches)
-            with torch.no_grad():
-                fake = generator(torch.randn(len(real), self.latent_dim))
-            real_logits, fake_logits = discriminator(real), discriminator(fake)
-            loss_d = loss.discriminator_loss(real_logits, fake_logits)
-            check_finite(loss_d)
-            self.opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            self.opt_d.step()
-            with frozen(discriminator):
-                loss_g = loss.generator_loss(discriminator(generator(torch.randn(len(real), self.latent_dim))))
-                check_finite(loss_g)
-                self.opt_g.zero_grad(set_to_none=True)
-                loss_g.backward()
-            grad_norm = gradient_norm(generator.parameters())
-            self.opt_g.step()
-            scalars = {"loss_d": loss_d, "d_real": torch.sigmoid(real_logits).mean(),
-                       "d_fake": torch.sigmoid(fake_logits).mean(), "grad_norm_g": grad_norm, "loss_g": loss_g}
-            for tag, value in scalars.items():
-                self.writer.add_scalar(f"train/{tag}", value.item(), self.step)
-            self.step += 1
+        for _ in range(batches):
+            reals, _ = next(self.batches)
+            if reals.ndim == len(generator.output_shape) + 1:  # (B, *shape): one step
+                reals = reals.unsqueeze(0)
+            for real in reals:
+                with torch.no_grad():
+                    fake = generator(torch.randn(len(real), self.latent_dim))
+                real_logits, fake_logits = discriminator(real), discriminator(fake)
+                loss_d = loss.discriminator_loss(real_logits, fake_logits)
+                check_finite(loss_d)
+                self.opt_d.zero_grad(set_to_none=True)
+                loss_d.backward()
+                self.opt_d.step()
+                with toggled(optimizers, self.opt_g):
+                    loss_g = loss.generator_loss(discriminator(generator(torch.randn(len(real), self.latent_dim))))
+                    check_finite(loss_g)
+                    self.opt_g.zero_grad(set_to_none=True)
+                    loss_g.backward()
+                    grad_norm = gradient_norm(generator.parameters())
+                    self.opt_g.step()
+                scalars = {"loss_d": loss_d, "d_real": torch.sigmoid(real_logits).mean(),
+                           "d_fake": torch.sigmoid(fake_logits).mean(), "grad_norm_g": grad_norm, "loss_g": loss_g}
+                for tag, value in scalars.items():
+                    self.writer.add_scalar(f"train/{tag}", value.item(), self.step)
+                self.step += 1
         return time.perf_counter() - start
 
 
@@ -135,16 +167,18 @@ class Interleave(pl.Callback):
 
 def measure(overrides: list[str], steps: int, block: int, log_dir: Path) -> dict[str, float]:
     model, datamodule = build(overrides, log_dir)
+    steps_per_batch = datamodule.steps_per_batch
+    batches = max(2 * block, steps // steps_per_batch)
     interleave = Interleave(PlainLoop(overrides, log_dir), block)
     trainer = pl.Trainer(
-        accelerator="cpu", devices=1, max_epochs=-1, max_steps=2 * (steps + block),  # 2 optimiser steps a batch
+        accelerator="cpu", devices=1, max_epochs=-1, max_steps=2 * steps_per_batch * (batches + block),  # 2 a step
         limit_val_batches=0, num_sanity_val_steps=0, log_every_n_steps=1, enable_checkpointing=False,
         enable_progress_bar=False, enable_model_summary=False, callbacks=[interleave],
         logger=pl.loggers.TensorBoardLogger(log_dir, name="lightning"),
     )
     trainer.fit(model, datamodule=datamodule)
     pairs = interleave.pairs()
-    timed_steps = block * len(pairs)
+    timed_steps = block * steps_per_batch * len(pairs)
     return {"lightning_rate": timed_steps / sum(lightning for _, lightning in pairs),
             "plain_rate": timed_steps / sum(plain for plain, _ in pairs),
             "ratio": statistics.median(plain / lightning for plain, lightning in pairs), "pairs": len(pairs)}
@@ -177,16 +211,20 @@ def nvml_check_cost(steps: int = 500) -> tuple[float, float]:
 
 
 def main() -> None:
+    use_fast_cuda_check()  # as gan-lab-train does before training
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=1000, help="Lightning batches per case (as many plain steps)")
-    parser.add_argument("--block", type=int, default=25, help="batches per block of each side")
+    parser.add_argument("--steps", type=int, default=1000, help="Lightning training steps per case (as many plain steps)")
+    parser.add_argument("--block", type=int, default=25, help="loader batches per block of each side")
+    parser.add_argument("overrides", nargs="*", help="Hydra overrides for every case, e.g. data.steps_per_batch=8")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, overrides in CASES.items():
+            overrides = [*overrides, *args.overrides]
             measure(overrides, 2 * args.block, args.block, Path(tmp) / "warmup")  # imports, allocator, thread pools
             rows.append((name, measure(overrides, args.steps, args.block, Path(tmp) / name.replace(" ", "_"))))
-    print(f"\n{args.steps} batches a side in blocks of {args.block}, torch threads={torch.get_num_threads()}\n")
+    print(f"\n{args.steps} steps a side in blocks of {args.block} loader batches, overrides {args.overrides}, "
+          f"torch threads={torch.get_num_threads()}\n")
     print("| case | Lightning steps/s | plain steps/s | Lightning's extra time per batch (ms) "
           "| median ratio of adjacent blocks (Lightning / plain) |")
     print("|---|---|---|---|---|")

@@ -15,8 +15,10 @@ def tensorboard_writer(trainer: pl.Trainer):
 
 
 def logging_step(trainer: pl.Trainer) -> int:
-    """The step scalars logged with ``self.log`` are written at: the number of training batches so far.
+    """The step the training scalars are written at: the GAN steps trained so far (``GANModule.steps_done``).
 
-    (``trainer.global_step`` counts optimiser steps, two per batch in a GAN.)
+    The module counts them itself and keeps the count in its checkpoints, so a resumed run logs at
+    the same steps as an uninterrupted one.  (``trainer.global_step`` counts optimiser steps, two per
+    GAN step.)
     """
-    return trainer.fit_loop.epoch_loop._batches_that_stepped
+    return trainer.lightning_module.steps_done

@@ -15,7 +15,11 @@ rest of the framework what it knows about the data:
   reference the metric callbacks compare the generator against.
 
 Batches are ``(x, y)`` pairs, ``y`` being the class (or mixture component)
-of each sample.
+of each sample: ``x`` of shape ``(B, *shape)``.  With ``steps_per_batch = S > 1``
+a training batch holds S batches at once, ``x`` of shape ``(S, B, *shape)``
+(``y``: ``(S, B)``), and the GAN module takes S training steps on it, one per
+batch of B: the same steps on the same data as S loader batches of B, with
+Lightning's per-batch work (loop, hooks, data fetching) paid once per S steps.
 """
 
 from __future__ import annotations
@@ -33,9 +37,21 @@ from gan_lab.errors import ConfigError
 
 
 def check_positive(name: str, value: float) -> None:
-    """Raise a ValueError naming ``name`` unless ``value > 0``."""
+    """Raise a :class:`ConfigError` naming ``name`` unless ``value > 0``."""
     if not value > 0:
         raise ConfigError(f"{name} must be positive, got {value!r}.")
+
+
+class StackedBatches(TensorDataset):
+    """A ``TensorDataset`` indexed by a whole block of indices at once: ``(S * B)`` indices give
+    tensors of shape ``(S, B, ...)``, S batches of B."""
+
+    def __init__(self, dataset: TensorDataset, steps: int) -> None:
+        super().__init__(*dataset.tensors)
+        self.steps = steps
+
+    def __getitem__(self, indices):
+        return tuple(t[indices].unflatten(0, (self.steps, -1)) for t in self.tensors)
 
 
 class TensorDataModule(pl.LightningDataModule, ABC):
@@ -58,10 +74,12 @@ class TensorDataModule(pl.LightningDataModule, ABC):
         val_fraction: float = 0.1,
         split_seed: int = 0,
         passes_per_epoch: int = 1,
+        steps_per_batch: int = 1,
     ) -> None:
         super().__init__()
         check_positive("data.batch_size", batch_size)
         check_positive("data.passes_per_epoch", passes_per_epoch)
+        check_positive("data.steps_per_batch", steps_per_batch)
         if not 0 < val_fraction < 1:
             raise ConfigError(f"data.val_fraction must be in (0, 1), got {val_fraction!r}.")
         self.batch_size = int(batch_size)
@@ -69,6 +87,9 @@ class TensorDataModule(pl.LightningDataModule, ABC):
         # Lightning's per-epoch work (hooks, a new loader iterator; ~8 ms measured here) and a
         # thousand-epoch config would follow; several shuffled passes make one epoch instead.
         self.passes_per_epoch = int(passes_per_epoch)
+        # Training steps per loader batch (see the module docstring): Lightning's ~0.3 ms of work per
+        # loader batch is shared by this many steps of a small network (measured in experiments/benchmarks).
+        self.steps_per_batch = int(steps_per_batch)
         self.val_fraction = float(val_fraction)
         self.split_seed = int(split_seed)
         self._train: TensorDataset | None = None
@@ -129,8 +150,9 @@ class TensorDataModule(pl.LightningDataModule, ABC):
         # indexing; batch_size=None tells the DataLoader not to collate again.
         # Without replacement, RandomSampler draws passes_per_epoch fresh permutations one after the other.
         passes = RandomSampler(self.train_set, num_samples=self.passes_per_epoch * len(self.train_set))
-        sampler = BatchSampler(passes, self.batch_size, drop_last=True)
-        return DataLoader(self.train_set, sampler=sampler, batch_size=None)
+        sampler = BatchSampler(passes, self.steps_per_batch * self.batch_size, drop_last=True)
+        data = self.train_set if self.steps_per_batch == 1 else StackedBatches(self.train_set, self.steps_per_batch)
+        return DataLoader(data, sampler=sampler, batch_size=None)
 
     def val_dataloader(self) -> DataLoader:
         sampler = BatchSampler(SequentialSampler(self.val_set), self.batch_size, drop_last=False)

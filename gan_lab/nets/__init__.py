@@ -1,6 +1,6 @@
 """Plain ``nn.Module`` networks, chosen by config; the training logic lives in ``gan_lab.module``."""
 
-from gan_lab.nets.dcgan import DCGANDiscriminator, DCGANGenerator, count_parameters
+from gan_lab.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from gan_lab.nets.minibatch_discrimination import MinibatchDiscrimination
 from gan_lab.nets.mlp import MLPDiscriminator, MLPGenerator
 
@@ -10,5 +10,4 @@ __all__ = [
     "MLPDiscriminator",
     "MLPGenerator",
     "MinibatchDiscrimination",
-    "count_parameters",
 ]

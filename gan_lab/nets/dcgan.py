@@ -105,9 +105,4 @@ def apply_spectral_norm(module: nn.Module) -> nn.Module:
     return module
 
 
-def count_parameters(module: nn.Module) -> int:
-    """The number of trainable parameters of ``module``."""
-    return sum(p.numel() for p in module.parameters() if p.requires_grad)
-
-
-__all__ = ["DCGANDiscriminator", "DCGANGenerator", "apply_spectral_norm", "count_parameters", "upsampling_plan"]
+__all__ = ["DCGANDiscriminator", "DCGANGenerator", "apply_spectral_norm", "upsampling_plan"]

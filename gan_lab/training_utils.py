@@ -1,0 +1,62 @@
+"""Small helpers of ``GANModule``'s training step: settings checks, the NaN guard, the gradient norm,
+and the random state kept in checkpoints (so that a resumed run draws the same noise and batches)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from gan_lab.errors import ConfigError
+
+
+class NonFiniteLossError(FloatingPointError):
+    """A loss became NaN or infinite; training stops before the bad step is applied."""
+
+
+def check_learning_rate(optimizer_name: str, lr: float) -> None:
+    if not lr > 0:
+        raise ConfigError(f"model.{optimizer_name}.lr must be positive, got {lr!r}.")
+
+
+def check_finite(name: str, value: Tensor, where: str) -> None:
+    """Raise :class:`NonFiniteLossError` if the scalar ``value`` is NaN or infinite."""
+    if not torch.isfinite(value):
+        raise NonFiniteLossError(
+            f"train/{name} became {value.item()} at {where}; stopping before this step is applied. The last "
+            "checkpoint written before it is kept. Try a smaller learning rate."
+        )
+
+
+def gradient_norm(parameters: Iterable[nn.Parameter]) -> Tensor:
+    """The Euclidean norm of all gradients together (0 for parameters without one)."""
+    grads = [p.grad for p in parameters if p.grad is not None]
+    if not grads:
+        return torch.zeros(())
+    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+
+
+def rng_states() -> dict[str, Any]:
+    """Every global random state (torch, CUDA, NumPy, Python) in a form ``weights_only`` loading accepts."""
+    name, keys, pos, has_gauss, cached_gaussian = np.random.get_state()
+    return {
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        # NumPy's key array as a tensor: Lightning loads checkpoints with ``weights_only=True``.
+        "numpy": (name, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached_gaussian)),
+        "python": random.getstate(),  # nested tuples of ints: safe for weights_only loading
+    }
+
+
+def restore_rng_states(states: dict[str, Any]) -> None:
+    """Undo :func:`rng_states`: set every global random state back to what it was."""
+    torch.set_rng_state(states["torch"])
+    if states["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
+    name, keys, pos, has_gauss, cached_gaussian = states["numpy"]
+    np.random.set_state((name, keys.numpy().astype(np.uint32), pos, has_gauss, cached_gaussian))
+    random.setstate(states["python"])

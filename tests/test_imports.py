@@ -1,0 +1,20 @@
+"""Importing gan_lab has no side effects: the environment and matplotlib's backend stay as the user set them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_importing_gan_lab_changes_neither_the_environment_nor_the_backend():
+    code = (
+        # Lightning's own import sets PYTORCH_NVML_BASED_CUDA_CHECK: what gan_lab's imports add is what counts.
+        "import os, matplotlib, pytorch_lightning; before = dict(os.environ); "
+        "import gan_lab, gan_lab.module, gan_lab.callbacks, gan_lab.train, gan_lab.evaluate, gan_lab.plots; "
+        "assert dict(os.environ) == before, set(before.items()) ^ set(os.environ.items()); "
+        "print(matplotlib.get_backend())"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={**__import__("os").environ, "MPLBACKEND": "svg"}, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "svg"
