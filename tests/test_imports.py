@@ -8,8 +8,9 @@ import sys
 
 def test_importing_gan_lab_changes_neither_the_environment_nor_the_backend():
     code = (
-        # Lightning's own import sets PYTORCH_NVML_BASED_CUDA_CHECK: what gan_lab's imports add is what counts.
-        "import os, matplotlib, pytorch_lightning; before = dict(os.environ); "
+        # The libraries' own imports set variables (Lightning: PYTORCH_NVML_BASED_CUDA_CHECK): gan_lab's must add none.
+        "import os, matplotlib, pytorch_lightning, torch, torchvision, torchmetrics, hydra, sklearn.datasets, scipy.stats; "
+        "before = dict(os.environ); "
         "import gan_lab, gan_lab.module, gan_lab.callbacks, gan_lab.train, gan_lab.evaluate, gan_lab.plots; "
         "assert dict(os.environ) == before, set(before.items()) ^ set(os.environ.items()); "
         "print(matplotlib.get_backend())"
