@@ -196,9 +196,9 @@ class GANModule(pl.LightningModule):
         if real.ndim == len(self.generator.output_shape) + 1:
             real = real.unsqueeze(0)  # (1, B, *shape)
         opt_g, opt_d = self.optimizers()
+        epoch_ends = batch_idx + 1 == self.trainer.num_training_batches
         for step, real_batch in enumerate(real, 1):
-            last_of_epoch = step == len(real) and batch_idx + 1 == self.trainer.num_training_batches
-            self.gan_step(real_batch, opt_g, opt_d, last_of_epoch)
+            self.gan_step(real_batch, opt_g, opt_d, last_of_epoch=epoch_ends and step == len(real))
 
     def gan_step(self, real: Tensor, opt_g: LightningOptimizer, opt_d: LightningOptimizer, last_of_epoch: bool) -> None:
         """One discriminator update and, every ``d_steps_per_g_step``-th step, one generator update."""
@@ -212,7 +212,7 @@ class GANModule(pl.LightningModule):
         loss_d = self.loss.discriminator_loss(real_logits, fake_logits)
         if self.loss.penalty is not None:
             loss_d = loss_d + self.loss.penalty(self.discriminator, real, fake)
-        check_finite("loss_d", loss_d, self.where())
+        check_finite("loss_d", loss_d, self.where)
         opt_d.zero_grad(set_to_none=True)
         self.manual_backward(loss_d)
         opt_d.step()
@@ -231,7 +231,7 @@ class GANModule(pl.LightningModule):
                     loss_g = self.loss.generator_loss(real_logits, fake_logits)
                 else:
                     loss_g = self.loss.generator_loss(fake_logits)
-                check_finite("loss_g", loss_g, self.where())
+                check_finite("loss_g", loss_g, self.where)
                 opt_g.zero_grad(set_to_none=True)
                 self.manual_backward(loss_g)
                 values["train/grad_norm_g"] = gradient_norm(self.generator.parameters())

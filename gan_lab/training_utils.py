@@ -4,7 +4,7 @@ and the random state kept in checkpoints (so that a resumed run draws the same n
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -23,11 +23,11 @@ def check_learning_rate(optimizer_name: str, lr: float) -> None:
         raise ConfigError(f"model.{optimizer_name}.lr must be positive, got {lr!r}.")
 
 
-def check_finite(name: str, value: Tensor, where: str) -> None:
-    """Raise :class:`NonFiniteLossError` if the scalar ``value`` is NaN or infinite."""
+def check_finite(name: str, value: Tensor, where: Callable[[], str]) -> None:
+    """Raise :class:`NonFiniteLossError` if the scalar ``value`` is NaN or infinite; ``where()`` names the step."""
     if not torch.isfinite(value):
         raise NonFiniteLossError(
-            f"train/{name} became {value.item()} at {where}; stopping before this step is applied. The last "
+            f"train/{name} became {value.item()} at {where()}; stopping before this step is applied. The last "
             "checkpoint written before it is kept. Try a smaller learning rate."
         )
 
