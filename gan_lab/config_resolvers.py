@@ -6,7 +6,10 @@ the data module class computes it from its own config
 module is the one owner of the shape, and every network config derives its
 sizes from it, e.g. ``output_shape: ${data_shape:}``, ``channels:
 ${data_shape:0}``, ``image_size: ${data_shape:2}``.  So ``data.image_size=16``
-resizes the data and every network follows.
+resizes the data and every network follows.  ``${discriminator_shape:}``
+is what the discriminator judges: the same shape, or with PacGAN's packing
+(``model.pack = m``) the first axis m times longer.  ``${multiply:a,b}`` is
+a * b (e.g. PacGAN's batches of 100 packs: ``${multiply:100,${model.pack}}``).
 """
 
 from __future__ import annotations
@@ -15,19 +18,31 @@ from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf
 
 from gan_lab.errors import ConfigError
+from gan_lab.packing import packed_shape
 
 #: Networks by the kind of sample they take: named in the message when a net does not fit the data.
-NETS_FOR = {1: ["mlp"], 3: ["mlp_image", "dcgan"]}
+NETS_FOR = {1: ["mlp", "pacgan_mlp"], 3: ["mlp_image", "dcgan"]}
 
 
 def data_shape(index: int | None = None, *, _root_: DictConfig) -> list[int] | int:
     """The sample shape of ``_root_.data`` (``[C, H, W]`` or ``[2]``), or its entry ``index``."""
     data = _root_.data
-    shape = list(get_class(data._target_).shape_from_config(data))
+    return _entry(list(get_class(data._target_).shape_from_config(data)), index, _root_)
+
+
+def discriminator_shape(index: int | None = None, *, _root_: DictConfig) -> list[int] | int:
+    """The shape the discriminator judges: the sample shape, first axis times ``model.pack`` (1 if unset)."""
+    data = _root_.data
+    pack = OmegaConf.select(_root_, "model.pack", default=1)
+    return _entry(list(packed_shape(get_class(data._target_).shape_from_config(data), pack)), index, _root_)
+
+
+def _entry(shape: list[int], index: int | None, root: DictConfig) -> list[int] | int:
+    """``shape``, or its entry ``index``; a network that needs images on 2D data gets one clear message."""
     if index is None:
         return shape
     if not -len(shape) <= int(index) < len(shape):
-        name = data.get("name") or data._target_.rsplit(".", 1)[-1]
+        name = root.data.get("name") or root.data._target_.rsplit(".", 1)[-1]
         fitting = NETS_FOR.get(len(shape), [])
         raise ConfigError(
             f"The network needs image samples (C, H, W), but data={name} has samples of shape {shape}. "
@@ -36,6 +51,13 @@ def data_shape(index: int | None = None, *, _root_: DictConfig) -> list[int] | i
     return shape[int(index)]
 
 
+def multiply(a: float, b: float) -> float:
+    """``a * b`` (an int when both are)."""
+    return a * b
+
+
 def register_resolvers() -> None:
     """Register gan_lab's resolvers with OmegaConf (idempotent)."""
     OmegaConf.register_new_resolver("data_shape", data_shape, replace=True)
+    OmegaConf.register_new_resolver("discriminator_shape", discriminator_shape, replace=True)
+    OmegaConf.register_new_resolver("multiply", multiply, replace=True)

@@ -32,7 +32,7 @@ from pytorch_lightning.utilities import rank_zero_only
 from gan_lab.checkpoints import load_model
 from gan_lab.config_paths import CONFIG_DIR
 from gan_lab.config_resolvers import register_resolvers
-from gan_lab.train import is_user_error, user_message
+from gan_lab.train import evaluation_config, is_user_error, user_message
 
 PREFIX = "evaluation."
 
@@ -43,7 +43,7 @@ def evaluation_node(run_cfg: DictConfig, overrides: Sequence[str] = ()) -> DictC
     A run trained with ``evaluation=none`` (or by an older gan_lab) has no node:
     the shipped default (``configs/evaluation/default.yaml``) stands in.
     """
-    node = run_cfg.get("evaluation")
+    node = evaluation_config(run_cfg)
     if node is None:
         node = OmegaConf.load(CONFIG_DIR / "evaluation" / "default.yaml")
     node = OmegaConf.create(OmegaConf.to_container(node, resolve=True))

@@ -10,7 +10,8 @@ manual optimisation because a GAN has two players with two optimisers:
 
 A loader batch of shape ``(B, *shape)`` is one such step; a data module with
 ``steps_per_batch = S`` hands over ``(S, B, *shape)``, S steps on S different
-batches of B real samples (see ``gan_lab.data.base``).
+batches of B real samples (see ``gan_lab.data.base``).  With ``pack = m``
+(PacGAN, :mod:`gan_lab.packing`) D judges packs of m samples: B / m per batch.
 
 The networks, the loss and both optimisers come in as arguments (built by
 Hydra from ``configs/``), so a new GAN variant needs no change here.
@@ -32,8 +33,10 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from gan_lab.augment import no_augmentation
 from gan_lab.errors import ConfigError
 from gan_lab.losses import GANLoss
+from gan_lab.packing import check_pack, pack_samples, packed_shape
 from gan_lab.training_utils import (
     NonFiniteLossError,
+    check_data_fits,
     check_finite,
     check_learning_rate,
     gradient_norm,
@@ -73,10 +76,10 @@ class GANModule(pl.LightningModule):
         lr_scheduler: a factory ``optimizer -> LRScheduler`` (a Hydra
             ``_partial_: true`` config) applied to both optimisers and stepped at
             the end of every training epoch, e.g. ``LinearLR`` down to 0 over the
-            run: as the steps shrink, the players' oscillation around the
-            equilibrium dies down and samples settle onto the modes (measured
-            in experiments/mode_collapse/README.md).  ``None`` keeps the
-            learning rates constant.
+            run, so the players' oscillation dies down and samples settle onto the
+            modes (experiments/mode_collapse/).  ``None``: constant rates.
+        pack: m, the samples D judges together (PacGAN, Lin et al. 2018); D's input
+            shape is the samples' with its first axis m times longer.  1: no packing.
     """
 
     def __init__(
@@ -90,11 +93,15 @@ class GANModule(pl.LightningModule):
         ema_decay: float | None = None,
         augment: Callable[[Tensor], Tensor] | None = None,
         lr_scheduler: SchedulerFactory | None = None,
+        pack: int = 1,
     ) -> None:
         super().__init__()
-        if tuple(generator.output_shape) != tuple(discriminator.input_shape):
+        self.pack = check_pack(pack)
+        seen_by_d = packed_shape(generator.output_shape, self.pack)
+        if seen_by_d != tuple(discriminator.input_shape):
+            packs = f" (packs of {self.pack}: {list(seen_by_d)})" if self.pack > 1 else ""
             raise ConfigError(
-                f"The generator makes samples of shape {list(generator.output_shape)} but the discriminator "
+                f"The generator makes samples of shape {list(generator.output_shape)}{packs} but the discriminator "
                 f"expects {list(discriminator.input_shape)}."
             )
         if ema_decay is not None and not 0.0 < ema_decay < 1.0:
@@ -167,14 +174,7 @@ class GANModule(pl.LightningModule):
 
     # ------------------------------------------------------------------ training
     def setup(self, stage: str) -> None:
-        datamodule = getattr(self.trainer, "datamodule", None)
-        data_shape = getattr(datamodule, "shape", None)
-        if data_shape is not None and tuple(data_shape) != tuple(self.generator.output_shape):
-            raise ConfigError(
-                f"The data set {getattr(datamodule, 'name', '')!r} has samples of shape {list(data_shape)} but the "
-                f"networks work on shape {list(self.generator.output_shape)}; make the model's image size and "
-                "channels match the data."
-            )
+        check_data_fits(getattr(self.trainer, "datamodule", None), self.generator.output_shape, self.pack)
 
     def configure_optimizers(self) -> list[Optimizer] | tuple[list[Optimizer], list[LRScheduler]]:
         optimizers = [self.optimizer_g(self.generator.parameters()), self.optimizer_d(self.discriminator.parameters())]
@@ -202,13 +202,22 @@ class GANModule(pl.LightningModule):
 
     def gan_step(self, real: Tensor, opt_g: LightningOptimizer, opt_d: LightningOptimizer, last_of_epoch: bool) -> None:
         """One discriminator update and, every ``d_steps_per_g_step``-th step, one generator update."""
-        batch_size = len(real)
-        # Discriminator step. Its fakes need no graph back to G (no gradient reaches G in this step).
-        real = self.augment(real)
-        with torch.no_grad():
-            fake = self.generator(self.sample_latent(batch_size))
-        fake = self.augment(fake)
-        real_logits, fake_logits = self.discriminator(real), self.discriminator(fake)  # (B,), (B,)
+        values, real_seen = self.discriminator_step(real, opt_d)
+        if (self.steps_done + 1) % self.d_steps_per_g_step == 0:
+            values.update(self.generator_step(len(real), real_seen, opt_g))
+        self.log_training_values(values, last_of_epoch)
+        self.steps_done += 1
+
+    def seen_by_discriminator(self, samples: Tensor) -> Tensor:
+        """What D judges of a batch ``(B, *shape)``: the samples augmented, then in packs ``(B / m, m * d0, ...)``."""
+        return pack_samples(self.augment(samples), self.pack)
+
+    def discriminator_step(self, real: Tensor, opt_d: LightningOptimizer) -> tuple[dict[str, Tensor], Tensor]:
+        """Update D on a real batch and as many fakes; returns the step's scalars and the real batch as D saw it."""
+        with torch.no_grad():  # these fakes need no graph back to G: no gradient reaches G in this step
+            fake = self.generator(self.sample_latent(len(real)))
+        real, fake = self.seen_by_discriminator(real), self.seen_by_discriminator(fake)
+        real_logits, fake_logits = self.discriminator(real), self.discriminator(fake)  # (B / m,), (B / m,)
         loss_d = self.loss.discriminator_loss(real_logits, fake_logits)
         if self.loss.penalty is not None:
             loss_d = loss_d + self.loss.penalty(self.discriminator, real, fake)
@@ -221,26 +230,26 @@ class GANModule(pl.LightningModule):
             "train/d_real": torch.sigmoid(real_logits.detach()).mean(),
             "train/d_fake": torch.sigmoid(fake_logits.detach()).mean(),
         }
-        if (self.steps_done + 1) % self.d_steps_per_g_step == 0:
-            # Generator step, with fresh noise; only G's parameters get gradients (Lightning's toggle).
-            with self.toggled_optimizer(opt_g):
-                fake_logits = self.discriminator(self.augment(self.generator(self.sample_latent(batch_size))))
-                if self.loss.generator_needs_real:
-                    with torch.no_grad():  # no gradient reaches G through D(x)
-                        real_logits = self.discriminator(real)
-                    loss_g = self.loss.generator_loss(real_logits, fake_logits)
-                else:
-                    loss_g = self.loss.generator_loss(fake_logits)
-                check_finite("loss_g", loss_g, self.where)
-                opt_g.zero_grad(set_to_none=True)
-                self.manual_backward(loss_g)
-                values["train/grad_norm_g"] = gradient_norm(self.generator.parameters())
-                opt_g.step()
-            if self.generator_ema is not None:
-                self.generator_ema.update_parameters(self.generator)
-            values["train/loss_g"] = loss_g.detach()
-        self.log_training_values(values, last_of_epoch)
-        self.steps_done += 1
+        return values, real
+
+    def generator_step(self, batch_size: int, real_seen: Tensor, opt_g: LightningOptimizer) -> dict[str, Tensor]:
+        """Update G on fresh noise; only G's parameters get gradients (Lightning's optimizer toggle)."""
+        with self.toggled_optimizer(opt_g):
+            fake_logits = self.discriminator(self.seen_by_discriminator(self.generator(self.sample_latent(batch_size))))
+            if self.loss.generator_needs_real:
+                with torch.no_grad():  # no gradient reaches G through D(x)
+                    real_logits = self.discriminator(real_seen)
+                loss_g = self.loss.generator_loss(real_logits, fake_logits)
+            else:
+                loss_g = self.loss.generator_loss(fake_logits)
+            check_finite("loss_g", loss_g, self.where)
+            opt_g.zero_grad(set_to_none=True)
+            self.manual_backward(loss_g)
+            grad_norm = gradient_norm(self.generator.parameters())
+            opt_g.step()
+        if self.generator_ema is not None:
+            self.generator_ema.update_parameters(self.generator)
+        return {"train/grad_norm_g": grad_norm, "train/loss_g": loss_g.detach()}
 
     def log_training_values(self, values: dict[str, Tensor], last_of_epoch: bool) -> None:
         """Write this step's training scalars to the loggers, every ``trainer.log_every_n_steps`` steps.
@@ -267,9 +276,10 @@ class GANModule(pl.LightningModule):
     # ------------------------------------------------------------------ validation
     def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
         real, _ = batch
-        # Mean D(x) on held-out real data: far below train/d_real means D memorises the training set.
-        d_real = torch.sigmoid(self.discriminator(real))
-        self.log("val/d_real", d_real.mean(), batch_size=len(real), sync_dist=True)
+        real = real[: len(real) - len(real) % self.pack]  # whole packs (the last batch may be short)
+        if len(real):  # mean D(x) on held-out real data: far below train/d_real means D memorises the training set
+            d_real = torch.sigmoid(self.discriminator(pack_samples(real, self.pack)))
+            self.log("val/d_real", d_real.mean(), batch_size=len(real), sync_dist=True)
 
     # ------------------------------------------------------------------ checkpoints
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:

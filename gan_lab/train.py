@@ -36,11 +36,23 @@ from gan_lab.config_paths import CONFIG_DIR
 from gan_lab.module import NonFiniteLossError
 
 
+def evaluation_config(cfg: DictConfig) -> DictConfig | None:
+    """The run's ``evaluation`` node, or ``None`` if it is switched off.
+
+    ``evaluation=none`` sets the node to null; an experiment preset's evaluation settings
+    (``evaluation.num_samples: 2500``) merged on top of that leave a node without a ``_target_``,
+    which is switched off just the same.
+    """
+    node = cfg.get("evaluation")
+    return node if node is not None and node.get("_target_") is not None else None
+
+
 def build_callbacks(cfg: DictConfig) -> list[pl.Callback]:
     """Instantiate the named callbacks of ``cfg.callbacks`` (skipping those set to null), and the evaluation."""
     callbacks = [instantiate(node) for node in (cfg.get("callbacks") or {}).values() if node is not None]
-    if cfg.get("evaluation") is not None:
-        callbacks.append(instantiate(cfg.evaluation))
+    evaluation = evaluation_config(cfg)
+    if evaluation is not None:
+        callbacks.append(instantiate(evaluation))
     return callbacks
 
 

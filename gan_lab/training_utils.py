@@ -23,6 +23,20 @@ def check_learning_rate(optimizer_name: str, lr: float) -> None:
         raise ConfigError(f"model.{optimizer_name}.lr must be positive, got {lr!r}.")
 
 
+def check_data_fits(datamodule: Any, sample_shape: tuple[int, ...], pack: int) -> None:
+    """Raise a :class:`ConfigError` before training if the data's samples or batches do not fit the networks."""
+    data_shape = getattr(datamodule, "shape", None)
+    if data_shape is not None and tuple(data_shape) != tuple(sample_shape):
+        raise ConfigError(
+            f"The data set {getattr(datamodule, 'name', '')!r} has samples of shape {list(data_shape)} but the "
+            f"networks work on shape {list(sample_shape)}; make the model's image size and channels match the data."
+        )
+    batch_size = getattr(datamodule, "batch_size", None)
+    if batch_size is not None and batch_size % pack:
+        raise ConfigError(f"data.batch_size={batch_size} is not a multiple of model.pack={pack}: D judges packs of "
+                          f"{pack} samples; make data.batch_size a multiple of {pack}.")
+
+
 def check_finite(name: str, value: Tensor, where: Callable[[], str]) -> None:
     """Raise :class:`NonFiniteLossError` if the scalar ``value`` is NaN or infinite; ``where()`` names the step."""
     if not torch.isfinite(value):

@@ -145,7 +145,7 @@ def test_minibatch_presets_carry_their_sizes():
 
 
 @pytest.mark.parametrize("overrides, message", [
-    (["data=grid25", "net=dcgan"], "data=grid25 has samples of shape [2]. Choose a network that fits it: net=mlp."),
+    (["data=grid25", "net=dcgan"], "data=grid25 has samples of shape [2]. Choose a network that fits it: net=mlp or net=pacgan_mlp."),
     (["trainer.max_epochs=abc"], "trainer.max_epochs must be a whole number (or null), got 'abc'."),
 ])
 def test_config_mistakes_give_one_clear_line(tmp_path, overrides, message):

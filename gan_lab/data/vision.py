@@ -143,7 +143,7 @@ class TorchvisionDataModule(TensorDataModule):
             under a DCGAN); ``None`` keeps 28 (MNIST) or 32 (CIFAR-10).
         max_samples: keep only the first ``max_samples`` images in file
             order (a quick, deterministic smaller data set); ``None`` keeps all.
-        batch_size, val_fraction, split_seed: see :class:`TensorDataModule`.
+        batch_size, val_fraction, split_seed, passes_per_epoch, steps_per_batch: see :class:`TensorDataModule`.
     """
 
     num_classes = 10
@@ -158,8 +158,9 @@ class TorchvisionDataModule(TensorDataModule):
         val_fraction: float = 0.1,
         split_seed: int = 0,
         max_samples: int | None = None,
+        **loader_kwargs,
     ) -> None:
-        super().__init__(batch_size=batch_size, val_fraction=val_fraction, split_seed=split_seed)
+        super().__init__(batch_size=batch_size, val_fraction=val_fraction, split_seed=split_seed, **loader_kwargs)
         self.spec = vision_spec(name)
         self._dataset_name = name
         self.root = Path(root).expanduser()

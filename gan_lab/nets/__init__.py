@@ -1,6 +1,7 @@
 """Plain ``nn.Module`` networks, chosen by config; the training logic lives in ``gan_lab.module``."""
 
 from gan_lab.nets.dcgan import DCGANDiscriminator, DCGANGenerator
+from gan_lab.nets.maxout import Maxout, MaxoutDiscriminator
 from gan_lab.nets.minibatch_discrimination import MinibatchDiscrimination
 from gan_lab.nets.mlp import MLPDiscriminator, MLPGenerator
 
@@ -9,5 +10,7 @@ __all__ = [
     "DCGANGenerator",
     "MLPDiscriminator",
     "MLPGenerator",
+    "Maxout",
+    "MaxoutDiscriminator",
     "MinibatchDiscrimination",
 ]

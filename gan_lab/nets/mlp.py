@@ -17,15 +17,22 @@ from torch import Tensor, nn
 
 from gan_lab.errors import ConfigError
 from gan_lab.nets.heads import LogitHead
+from gan_lab.nets.init import normal_init_
 
 
 def _hidden_stack(
-    in_features: int, hidden_dims: Sequence[int], activation: nn.Module, dropout: float = 0.0
+    in_features: int, hidden_dims: Sequence[int], activation: nn.Module, dropout: float = 0.0, batch_norm: bool = False
 ) -> tuple[nn.Sequential, int]:
-    """Linear layers of ``hidden_dims`` widths, each followed by ``activation`` (and dropout, if any)."""
+    """Linear layers of ``hidden_dims`` widths, each followed by batch norm (if asked), ``activation`` and dropout.
+
+    With batch norm the linear layers have no bias: the norm's shift replaces it.
+    """
     layers: list[nn.Module] = []
     for width in hidden_dims:
-        layers += [nn.Linear(in_features, width), activation]
+        layers.append(nn.Linear(in_features, width, bias=not batch_norm))
+        if batch_norm:
+            layers.append(nn.BatchNorm1d(width))
+        layers.append(activation)
         if dropout:
             layers.append(nn.Dropout(dropout))
         in_features = width
@@ -36,7 +43,9 @@ class MLPGenerator(nn.Module):
     """``z (N, latent_dim) -> x (N, *output_shape)`` through ReLU hidden layers.
 
     ``output_activation="tanh"`` bounds images to [-1, 1]; 2D mixtures (whose
-    modes lie at up to +-4) use a linear output.
+    modes lie at up to +-4) use a linear output.  ``batch_norm`` normalises
+    each hidden layer before its ReLU (PacGAN's 2D generator); ``init_std``
+    starts weights as N(0, init_std^2) and biases at 0 (``None``: PyTorch's default).
     """
 
     def __init__(
@@ -45,15 +54,19 @@ class MLPGenerator(nn.Module):
         output_shape: Sequence[int],
         hidden_dims: Sequence[int] = (256, 256),
         output_activation: str | None = None,
+        batch_norm: bool = False,
+        init_std: float | None = None,
     ) -> None:
         super().__init__()
         self.latent_dim = int(latent_dim)
         self.output_shape = tuple(int(s) for s in output_shape)
-        body, width = _hidden_stack(self.latent_dim, hidden_dims, nn.ReLU())
+        body, width = _hidden_stack(self.latent_dim, hidden_dims, nn.ReLU(), batch_norm=batch_norm)
         activations = {None: nn.Identity(), "tanh": nn.Tanh()}
         if output_activation not in activations:
             raise ConfigError(f"Unknown output_activation {output_activation!r}; valid: {list(activations)}.")
         self.net = nn.Sequential(body, nn.Linear(width, math.prod(self.output_shape)), activations[output_activation])
+        if init_std is not None:
+            normal_init_(self, init_std)
 
     def forward(self, z: Tensor) -> Tensor:
         return self.net(z).view(len(z), *self.output_shape)
