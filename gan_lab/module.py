@@ -31,14 +31,15 @@ from torch.optim.lr_scheduler import LRScheduler
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from gan_lab.augment import no_augmentation
-from gan_lab.errors import ConfigError
 from gan_lab.losses import GANLoss
-from gan_lab.packing import check_pack, pack_samples, packed_shape
+from gan_lab.packing import pack_samples
+from gan_lab.sampling import GeneratorSampling
 from gan_lab.training_utils import (
     NonFiniteLossError,
     check_data_fits,
     check_finite,
     check_learning_rate,
+    check_module_settings,
     gradient_norm,
     restore_rng_states,
     rng_states,
@@ -54,7 +55,7 @@ PROGRESS_EVERY = 25
 __all__ = ["GANModule", "NonFiniteLossError"]
 
 
-class GANModule(pl.LightningModule):
+class GANModule(GeneratorSampling, pl.LightningModule):
     """A generator and a discriminator trained against each other.
 
     Args:
@@ -80,6 +81,10 @@ class GANModule(pl.LightningModule):
             modes (experiments/mode_collapse/).  ``None``: constant rates.
         pack: m, the samples D judges together (PacGAN, Lin et al. 2018); D's input
             shape is the samples' with its first axis m times longer.  1: no packing.
+        updates: ``"alternating"`` (the steps above) or ``"simultaneous"``: both
+            players' gradients from one forward pass on the same batch and noise,
+            applied together (the ``ali_algorithm`` of ALI's code, which PacGAN's
+            2D experiments train with); needs ``d_steps_per_g_step = 1``.
     """
 
     def __init__(
@@ -94,24 +99,11 @@ class GANModule(pl.LightningModule):
         augment: Callable[[Tensor], Tensor] | None = None,
         lr_scheduler: SchedulerFactory | None = None,
         pack: int = 1,
+        updates: str = "alternating",
     ) -> None:
         super().__init__()
-        self.pack = check_pack(pack)
-        seen_by_d = packed_shape(generator.output_shape, self.pack)
-        if seen_by_d != tuple(discriminator.input_shape):
-            packs = f" (packs of {self.pack}: {list(seen_by_d)})" if self.pack > 1 else ""
-            raise ConfigError(
-                f"The generator makes samples of shape {list(generator.output_shape)}{packs} but the discriminator "
-                f"expects {list(discriminator.input_shape)}."
-            )
-        if ema_decay is not None and not 0.0 < ema_decay < 1.0:
-            raise ConfigError(f"model.ema_decay must be in (0, 1) or null, got {ema_decay!r}.")
-        if int(d_steps_per_g_step) < 1:
-            raise ConfigError(f"model.d_steps_per_g_step must be >= 1, got {d_steps_per_g_step!r}.")
-        for name, factory in (("optimizer_g", optimizer_g), ("optimizer_d", optimizer_d)):
-            lr = getattr(factory, "keywords", {}).get("lr")  # Hydra's _partial_ configs are functools.partials
-            if lr is not None:
-                check_learning_rate(name, lr)
+        check_module_settings(generator, discriminator, optimizer_g, optimizer_d, d_steps_per_g_step, ema_decay,
+                              pack, updates)
         self.automatic_optimization = False
         self.generator = generator
         self.discriminator = discriminator
@@ -119,6 +111,7 @@ class GANModule(pl.LightningModule):
         self.optimizer_g = optimizer_g
         self.optimizer_d = optimizer_d
         self.d_steps_per_g_step = int(d_steps_per_g_step)
+        self.pack, self.updates = int(pack), updates
         self.augment = augment if augment is not None else no_augmentation
         self.lr_scheduler = lr_scheduler
         self.latent_dim = int(generator.latent_dim)
@@ -136,41 +129,6 @@ class GANModule(pl.LightningModule):
         self.save_hyperparameters(
             ignore=["generator", "discriminator", "loss", "optimizer_g", "optimizer_d", "augment", "lr_scheduler"]
         )
-
-    # ------------------------------------------------------------------ sampling
-    @property
-    def sampling_generator(self) -> nn.Module:
-        """The network samples are drawn from: the weight average if ``ema_decay`` is set, else the generator."""
-        return self.generator if self.generator_ema is None else self.generator_ema.module
-
-    def sample_latent(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        """Standard normal noise ``(n, latent_dim)`` on the module's device.
-
-        With a (CPU) ``generator`` the noise is drawn on the CPU and moved, so a seed gives the same
-        noise on every device; without one (training) it is drawn on the device itself.
-        """
-        if generator is None:
-            return torch.randn(n, self.latent_dim, device=self.device)
-        return torch.randn(n, self.latent_dim, generator=generator).to(self.device)
-
-    @torch.no_grad()
-    def generate(self, n: int, seed: int = 0, batch_size: int = 1024) -> Tensor:
-        """``n`` samples from noise drawn with ``seed``: the same seed gives the same samples.
-
-        The generator runs in eval mode, so batch-norm layers use their running
-        statistics and a sample does not depend on the others in its batch.
-        """
-        z = self.sample_latent(n, torch.Generator().manual_seed(seed))
-        generator = self.sampling_generator
-        was_training = generator.training
-        generator.eval()
-        try:
-            return torch.cat([generator(chunk) for chunk in z.split(batch_size)])
-        finally:
-            generator.train(was_training)
-
-    def forward(self, z: Tensor) -> Tensor:
-        return self.sampling_generator(z)
 
     # ------------------------------------------------------------------ training
     def setup(self, stage: str) -> None:
@@ -202,9 +160,12 @@ class GANModule(pl.LightningModule):
 
     def gan_step(self, real: Tensor, opt_g: LightningOptimizer, opt_d: LightningOptimizer, last_of_epoch: bool) -> None:
         """One discriminator update and, every ``d_steps_per_g_step``-th step, one generator update."""
-        values, real_seen = self.discriminator_step(real, opt_d)
-        if (self.steps_done + 1) % self.d_steps_per_g_step == 0:
-            values.update(self.generator_step(len(real), real_seen, opt_g))
+        if self.updates == "simultaneous":
+            values = self.simultaneous_step(real, opt_g, opt_d)
+        else:
+            values, real_seen = self.discriminator_step(real, opt_d)
+            if (self.steps_done + 1) % self.d_steps_per_g_step == 0:
+                values.update(self.generator_step(len(real), real_seen, opt_g))
         self.log_training_values(values, last_of_epoch)
         self.steps_done += 1
 
@@ -250,6 +211,32 @@ class GANModule(pl.LightningModule):
         if self.generator_ema is not None:
             self.generator_ema.update_parameters(self.generator)
         return {"train/grad_norm_g": grad_norm, "train/loss_g": loss_g.detach()}
+
+    def simultaneous_step(self, real: Tensor, opt_g: LightningOptimizer, opt_d: LightningOptimizer) -> dict[str, Tensor]:
+        """Both losses from one forward pass (same real batch, same noise); each player's gradient of its own
+        loss, taken before either moves; then both updates."""
+        real_seen = self.seen_by_discriminator(real)
+        fake_seen = self.seen_by_discriminator(self.generator(self.sample_latent(len(real))))
+        real_logits, fake_logits = self.discriminator(real_seen), self.discriminator(fake_seen)
+        loss_d = self.loss.discriminator_loss(real_logits, fake_logits)
+        if self.loss.penalty is not None:
+            loss_d = loss_d + self.loss.penalty(self.discriminator, real_seen, fake_seen.detach())
+        loss_g = (self.loss.generator_loss(real_logits, fake_logits) if self.loss.generator_needs_real
+                  else self.loss.generator_loss(fake_logits))
+        check_finite("loss_d", loss_d, self.where)
+        check_finite("loss_g", loss_g, self.where)
+        opt_d.zero_grad(set_to_none=True)
+        opt_g.zero_grad(set_to_none=True)
+        self.manual_backward(loss_d, retain_graph=True, inputs=list(self.discriminator.parameters()))
+        self.manual_backward(loss_g, inputs=list(self.generator.parameters()))
+        grad_norm = gradient_norm(self.generator.parameters())
+        opt_d.step()
+        opt_g.step()
+        if self.generator_ema is not None:
+            self.generator_ema.update_parameters(self.generator)
+        return {"train/loss_d": loss_d.detach(), "train/d_real": torch.sigmoid(real_logits.detach()).mean(),
+                "train/d_fake": torch.sigmoid(fake_logits.detach()).mean(), "train/grad_norm_g": grad_norm,
+                "train/loss_g": loss_g.detach()}
 
     def log_training_values(self, values: dict[str, Tensor], last_of_epoch: bool) -> None:
         """Write this step's training scalars to the loggers, every ``trainer.log_every_n_steps`` steps.

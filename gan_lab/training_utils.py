@@ -12,6 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from gan_lab.errors import ConfigError
+from gan_lab.packing import check_pack, packed_shape
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -21,6 +22,34 @@ class NonFiniteLossError(FloatingPointError):
 def check_learning_rate(optimizer_name: str, lr: float) -> None:
     if not lr > 0:
         raise ConfigError(f"model.{optimizer_name}.lr must be positive, got {lr!r}.")
+
+
+#: How a training step moves the two players (``GANModule(updates=...)``).
+UPDATE_RULES = ("alternating", "simultaneous")
+
+
+def check_module_settings(generator: nn.Module, discriminator: nn.Module, optimizer_g: Callable, optimizer_d: Callable,
+                          d_steps_per_g_step: int, ema_decay: float | None, pack: int, updates: str) -> None:
+    """Raise a :class:`ConfigError` for ``GANModule`` settings that cannot work, before anything is built."""
+    check_pack(pack)
+    seen_by_d = packed_shape(generator.output_shape, pack)
+    if seen_by_d != tuple(discriminator.input_shape):
+        packs = f" (packs of {pack}: {list(seen_by_d)})" if pack > 1 else ""
+        raise ConfigError(f"The generator makes samples of shape {list(generator.output_shape)}{packs} but the "
+                          f"discriminator expects {list(discriminator.input_shape)}.")
+    if ema_decay is not None and not 0.0 < ema_decay < 1.0:
+        raise ConfigError(f"model.ema_decay must be in (0, 1) or null, got {ema_decay!r}.")
+    if int(d_steps_per_g_step) < 1:
+        raise ConfigError(f"model.d_steps_per_g_step must be >= 1, got {d_steps_per_g_step!r}.")
+    if updates not in UPDATE_RULES:
+        raise ConfigError(f"model.updates must be one of {list(UPDATE_RULES)}, got {updates!r}.")
+    if updates == "simultaneous" and int(d_steps_per_g_step) != 1:
+        raise ConfigError("model.updates=simultaneous moves both players once per step: it needs "
+                          f"model.d_steps_per_g_step=1, got {d_steps_per_g_step}.")
+    for name, factory in (("optimizer_g", optimizer_g), ("optimizer_d", optimizer_d)):
+        lr = getattr(factory, "keywords", {}).get("lr")  # Hydra's _partial_ configs are functools.partials
+        if lr is not None:
+            check_learning_rate(name, lr)
 
 
 def check_data_fits(datamodule: Any, sample_shape: tuple[int, ...], pack: int) -> None:

@@ -1,4 +1,4 @@
-"""The mode-collapse study's runner and report on one tiny cell (the real study is run by hand)."""
+"""The mode-collapse study's runner and report on one tiny cell (the real study is run by hand), and provenance."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from conftest import REPO_ROOT, SMALL_METRICS, TINY_NETS
+from gan_lab.studies.provenance import DirtyTreeError, head_commit
 
 STUDY = REPO_ROOT / "experiments" / "mode_collapse" / "run_study.py"
 #: One ring8 cell of tiny networks, a few steps, small metric samples.
@@ -16,8 +19,9 @@ CELL = ["--datasets", "ring8", "--losses", "non_saturating", "--models", "miniba
 
 def run_study(out, *overrides):
     return subprocess.run(
-        [sys.executable, str(STUDY), "--out", str(out), "--report", str(out / "README.md"), *CELL, "--", *TINY,
-         *overrides],
+        # --allow-dirty: the tests run in working trees with changes too (CI's clone is clean).
+        [sys.executable, str(STUDY), "--out", str(out), "--report", str(out / "README.md"), "--allow-dirty", *CELL,
+         "--", *TINY, *overrides],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
     )
 
@@ -46,6 +50,8 @@ def test_study_records_reports_and_resumes(tmp_path):
         assert isinstance(record[key], float), key
     assert (tmp_path / record["checkpoint"]).is_file()
     assert "data.num_samples=1000" in record["overrides"] and "run_study.py" in record["command"]
+    provenance = record["provenance"]
+    assert provenance["commit"] and provenance["cpu"] and provenance["libraries"]["torch"]
 
     report = (tmp_path / "README.md").read_text()
     assert "| minibatch_gan | non_saturating | 1 |" in report
@@ -62,3 +68,26 @@ def test_study_records_reports_and_resumes(tmp_path):
     assert "0 cells to run, 1 done already" in again.stdout
     assert len(records(tmp_path)) == 2
     assert "Our reading." in (tmp_path / "README.md").read_text()
+
+    # The same cell recorded on another machine is not this study's: it runs again rather than mixing machines.
+    lines = (tmp_path / "results.jsonl").read_text().splitlines()
+    moved = json.loads(lines[1])
+    moved["provenance"]["cpu"] = "Another CPU"
+    (tmp_path / "results.jsonl").write_text("\n".join([lines[0], json.dumps(moved)]) + "\n")
+    third = run_study(tmp_path)
+    assert third.returncode == 0, third.stderr[-3000:]
+    assert "1 cells to run, 0 done already" in third.stdout
+
+
+def test_a_study_refuses_uncommitted_code(tmp_path):
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "code.py").write_text("x = 1\n")
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "add", "code.py"], check=True)
+    subprocess.run([*git, "commit", "-qm", "code"], check=True)
+    clean = head_commit(tmp_path)
+    assert clean and "+modified" not in clean
+    (tmp_path / "code.py").write_text("x = 2\n")
+    with pytest.raises(DirtyTreeError, match="uncommitted changes"):
+        head_commit(tmp_path)
+    assert head_commit(tmp_path, allow_dirty=True) == clean + "+modified"

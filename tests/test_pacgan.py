@@ -134,3 +134,54 @@ def test_config_error_message_names_the_fix(tmp_path):
     with pytest.raises(ConfigError) as err:
         train(cfg, tmp_path)
     assert "make data.batch_size a multiple of 5" in user_message(err.value)
+
+
+def test_simultaneous_updates_take_both_gradients_before_either_player_moves(tmp_path):
+    """PacGAN's 2D code (ALI's ``ali_algorithm``): one forward pass, each player's gradient of its own loss, then
+    both steps. Checked against autograd on a copy of the networks, with plain SGD so a step is ``-lr * grad``."""
+    import copy
+    import functools
+
+    from gan_lab.data import GaussianMixtureDataModule, grid_centers
+    from gan_lab.losses import GANLoss, bce_discriminator_loss, non_saturating_generator_loss
+    from gan_lab.module import GANModule
+    from gan_lab.nets import MaxoutDiscriminator
+
+    torch.manual_seed(0)
+    g = MLPGenerator(latent_dim=2, output_shape=[2], hidden_dims=[16, 16], batch_norm=True)
+    d = MaxoutDiscriminator([2], hidden_dims=[8], pieces=3)
+    sgd = functools.partial(torch.optim.SGD, lr=0.1)
+    module = GANModule(g, d, GANLoss(bce_discriminator_loss, non_saturating_generator_loss), sgd, sgd,
+                       updates="simultaneous")
+    data = GaussianMixtureDataModule(grid_centers(), std=0.05, num_samples=40, batch_size=32, val_fraction=0.2)
+    z = torch.randn(32, 2)
+    module.sample_latent = lambda n, generator=None: z[:n]
+    g0, d0 = copy.deepcopy(g), copy.deepcopy(d)
+    real = data.train_set.tensors[0]  # the one batch holds every training point (in an order that does not matter)
+
+    fake = g0(z)
+    real_logits, fake_logits = d0(real), d0(fake)
+    grads_d = torch.autograd.grad(bce_discriminator_loss(real_logits, fake_logits), list(d0.parameters()),
+                                  retain_graph=True)
+    grads_g = torch.autograd.grad(non_saturating_generator_loss(fake_logits), list(g0.parameters()))
+
+    trainer = pl.Trainer(accelerator="cpu", max_steps=2, logger=False, enable_checkpointing=False,
+                         enable_progress_bar=False, enable_model_summary=False, limit_val_batches=0,
+                         num_sanity_val_steps=0)
+    trainer.fit(module, datamodule=data)
+    assert module.steps_done == 1
+    for after, before, grad in [*zip(d.parameters(), d0.parameters(), grads_d),
+                                *zip(g.parameters(), g0.parameters(), grads_g)]:
+        torch.testing.assert_close(after, before - 0.1 * grad, rtol=1e-5, atol=1e-7)
+
+
+def test_simultaneous_updates_need_one_discriminator_step_per_generator_step(tmp_path):
+    cfg = compose_config([*tiny_overrides("grid25"), *NO_METRICS, "model.updates=simultaneous",
+                          "model.d_steps_per_g_step=2"], tmp_path)
+    with pytest.raises(Exception) as err:  # Hydra wraps the ConfigError; the CLI prints the message inside
+        instantiate(cfg.model)
+    assert "needs model.d_steps_per_g_step=1" in user_message(err.value)
+    cfg = compose_config([*tiny_overrides("grid25"), *NO_METRICS, "model.updates=sideways"], tmp_path)
+    with pytest.raises(Exception) as err:
+        instantiate(cfg.model)
+    assert "model.updates must be one of ['alternating', 'simultaneous']" in user_message(err.value)

@@ -20,6 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from torchvision.utils import make_grid  # noqa: E402
 
 from gan_lab.checkpoints import load_model  # noqa: E402
+from gan_lab.studies import Provenance  # noqa: E402
 
 DATASETS = ("ring8", "grid25", "stacked_digits")
 #: Columns of the table: (record key, header, format, scale).
@@ -161,16 +162,12 @@ def sample_figure(records: list[dict], out: Path, path: Path) -> None:
 
 
 def write_report(records: list[dict], report: Path, out: Path, settings: dict[str, dict[str, str]],
-                 stale: int = 0, machine: str = "") -> None:
-    """Write ``report`` (Markdown) and ``samples.png`` beside it from the current ``records``."""
+                 stale: int = 0) -> None:
+    """Write ``report`` (Markdown) and ``samples.png`` beside it from the current ``records`` (one commit, one machine)."""
     commands = sorted({r["command"] for r in records if r.get("command")})
-    machines = sorted({r["machine"] for r in records if r.get("machine")}) or [machine]
-    commits = sorted({r["git_commit"] for r in records if r.get("git_commit")})
-    # Records of the first runner (before it noted command, machine and code) are counted, not guessed at.
-    unnoted = sum(not r.get("command") for r in records)
-    unnoted_note = [f"{unnoted} of the {len(records)} runs were recorded by an earlier version of the runner, which"
-                    " did not note its command, machine or code version; their settings equal the present ones"
-                    " (checked on the config stored in each checkpoint).", ""] if unnoted and commands else []
+    provenance = Provenance(**records[0]["provenance"]) if records else None
+    code = "unknown" if provenance is None else f"commit `{provenance.commit}`" + (
+        "" if provenance.clean else " **with uncommitted changes: not reproducible**")
     try:
         results_name = (out / "results.jsonl").resolve().relative_to(report.parent.resolve())
     except ValueError:
@@ -194,11 +191,9 @@ def write_report(records: list[dict], report: Path, out: Path, settings: dict[st
         *(commands or ["python experiments/mode_collapse/run_study.py"]),
         "```",
         "",
-        *unnoted_note,
-        "Machine: " + "; ".join(machines) + (f"; not recorded for {unnoted} runs" if unnoted and commands else "")
-        + ".",
-        "Code: " + (", ".join(commits) if commits else "unknown") + " (`+modified`: uncommitted changes in the tree)"
-        + (f"; not recorded for {unnoted} runs" if unnoted and commits else "") + ".",
+        f"Code: {code}, the same for every run (the runner refuses a tree with uncommitted changes).",
+        f"Machine: {provenance.machine() if provenance else 'unknown'}.",
+        f"Software: {provenance.software() if provenance else 'unknown'}.",
         f"Raw records: `{results_name}`, one JSON line per run.",
         "",
         "Entries are mean ± standard deviation over seeds (n runs). *published* rows come from the papers, with"
@@ -208,8 +203,8 @@ def write_report(records: list[dict], report: Path, out: Path, settings: dict[st
         "",
     ]
     if stale:
-        lines += [f"({stale} older records in the results file, run with other settings, are not in these tables.)",
-                  ""]
+        lines += [f"({stale} older records in the results file, run with other settings, code or machines, are not in "
+                  "these tables.)", ""]
     for dataset in DATASETS:
         if any(r["dataset"] == dataset for r in records):
             lines += [f"## {dataset}", "", *table(records, dataset), ""]

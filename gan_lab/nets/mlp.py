@@ -21,7 +21,8 @@ from gan_lab.nets.init import normal_init_
 
 
 def _hidden_stack(
-    in_features: int, hidden_dims: Sequence[int], activation: nn.Module, dropout: float = 0.0, batch_norm: bool = False
+    in_features: int, hidden_dims: Sequence[int], activation: nn.Module, dropout: float = 0.0, batch_norm: bool = False,
+    batch_norm_momentum: float = 0.1,
 ) -> tuple[nn.Sequential, int]:
     """Linear layers of ``hidden_dims`` widths, each followed by batch norm (if asked), ``activation`` and dropout.
 
@@ -31,7 +32,7 @@ def _hidden_stack(
     for width in hidden_dims:
         layers.append(nn.Linear(in_features, width, bias=not batch_norm))
         if batch_norm:
-            layers.append(nn.BatchNorm1d(width))
+            layers.append(nn.BatchNorm1d(width, momentum=batch_norm_momentum))
         layers.append(activation)
         if dropout:
             layers.append(nn.Dropout(dropout))
@@ -44,8 +45,10 @@ class MLPGenerator(nn.Module):
 
     ``output_activation="tanh"`` bounds images to [-1, 1]; 2D mixtures (whose
     modes lie at up to +-4) use a linear output.  ``batch_norm`` normalises
-    each hidden layer before its ReLU (PacGAN's 2D generator); ``init_std``
-    starts weights as N(0, init_std^2) and biases at 0 (``None``: PyTorch's default).
+    each hidden layer before its ReLU (PacGAN's 2D generator), its running
+    statistics kept as ``(1 - m) old + m new`` with ``m = batch_norm_momentum``;
+    ``init_std`` starts weights as N(0, init_std^2) and biases at 0 (``None``:
+    PyTorch's default).
     """
 
     def __init__(
@@ -55,12 +58,14 @@ class MLPGenerator(nn.Module):
         hidden_dims: Sequence[int] = (256, 256),
         output_activation: str | None = None,
         batch_norm: bool = False,
+        batch_norm_momentum: float = 0.1,
         init_std: float | None = None,
     ) -> None:
         super().__init__()
         self.latent_dim = int(latent_dim)
         self.output_shape = tuple(int(s) for s in output_shape)
-        body, width = _hidden_stack(self.latent_dim, hidden_dims, nn.ReLU(), batch_norm=batch_norm)
+        body, width = _hidden_stack(self.latent_dim, hidden_dims, nn.ReLU(), batch_norm=batch_norm,
+                                    batch_norm_momentum=batch_norm_momentum)
         activations = {None: nn.Identity(), "tanh": nn.Tanh()}
         if output_activation not in activations:
             raise ConfigError(f"Unknown output_activation {output_activation!r}; valid: {list(activations)}.")
