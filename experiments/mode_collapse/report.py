@@ -7,9 +7,7 @@ left for a person to write after reading the numbers, and is kept when the repor
 
 from __future__ import annotations
 
-import math
 import os
-import statistics
 from collections import defaultdict
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from torchvision.utils import make_grid  # noqa: E402
 
 from gan_lab.checkpoints import load_model  # noqa: E402
 from gan_lab.studies import Provenance  # noqa: E402
+from gan_lab.studies.tables import summary  # noqa: E402
 
 DATASETS = ("ring8", "grid25", "stacked_digits")
 #: Columns of the table: (record key, header, format, scale).
@@ -47,26 +46,6 @@ PUBLISHED = {
 DISCUSSION = "## Discussion"
 PLACEHOLDER = ("TO BE WRITTEN after reading the numbers above (nothing above this section draws a conclusion; this "
                "section is kept when the report is rebuilt).")
-
-
-def number(value) -> float | None:
-    """A metric value as a float; the callbacks log an infinite birthday support (no collision) as -1."""
-    if value is None:
-        return None
-    return math.inf if value == -1 else float(value)
-
-
-def summary(values: list, fmt: str, scale: float = 1.0) -> str:
-    """Mean ± std of the finite values; infinite ones (no collision; an empty mode histogram) are counted apart."""
-    present = [number(v) for v in values if v is not None]
-    finite = [v * scale for v in present if math.isfinite(v)]
-    infinite = len(present) - len(finite)
-    note = f" (+{infinite} inf)" if infinite else ""
-    if not finite:
-        return "inf" if infinite else "-"
-    if len(finite) == 1:
-        return fmt.format(finite[0]) + note
-    return f"{fmt.format(statistics.mean(finite))} ± {fmt.format(statistics.stdev(finite))}{note}"
 
 
 def table(records: list[dict], dataset: str) -> list[str]:

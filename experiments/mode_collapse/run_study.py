@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"run_study.py: {err}")
     cells = study_cells(args.datasets, args.losses, args.models, args.seeds_2d, args.seeds_stacked, args.extra)
     if args.report_only:  # the newest study's records, on the commit and machine they ran on
-        current = latest_study_records(read_records(args.out / "results.jsonl"), cells)
+        current = latest_study_records(read_records(args.out / "results.jsonl"), [c.key for c in cells])
     else:
         current = run_cells(cells, args.out, provenance, RECORDED, args.jobs, this_command())
     if args.no_report:

@@ -49,7 +49,7 @@ from gan_lab.studies.provenance import Provenance
 
 #: Config keys that change what is shown or logged, not what is trained or measured: outside the fingerprint.
 NOT_SETTINGS = ("callbacks.progress_bar", "trainer.enable_model_summary", "trainer.enable_progress_bar",
-                "trainer.log_every_n_steps", "logger", "evaluation.every_n_epochs")
+                "trainer.log_every_n_steps", "logger", "evaluation.every_n_epochs", "ckpt_path")
 #: Overrides every cell gets: no progress bar or model summary in the study's log.
 QUIET = ["callbacks.progress_bar=null", "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false"]
 
@@ -58,7 +58,8 @@ def settings_hash(config: dict, run_dir: str | Path) -> str:
     """A short hash of a resolved run config without its seed, run directory and logging: same hash, same settings.
 
     ``evaluation.every_n_epochs`` is left out too: evaluating more often changes no trained weight and no final
-    metric (tested in tests/test_evaluation.py), so a learning-curve run is the same cell as a plain one.
+    metric (tested in tests/test_evaluation.py), so a learning-curve run is the same cell as a plain one; and
+    ``ckpt_path``, where a run continues from (its cell key says what it is).
     """
     config = json.loads(json.dumps(config))  # a deep copy
     config.pop("seed", None)
@@ -114,20 +115,23 @@ def is_current(record: dict, cell: Cell, provenance: Provenance) -> bool:
             and provenance.same_study(record))
 
 
-def latest_study_records(records: list[dict], cells: list[Cell]) -> list[dict]:
-    """The records of ``cells`` from the commit and machine of the newest of them (a report of past runs).
+def latest_study_records(records: list[dict], keys: list[dict[str, Any]]) -> list[dict]:
+    """The records of the cells named by ``keys``, from the commit and machine of the newest of them.
 
-    Fills in the cells' fingerprints.  Records of the same cells from other commits or machines are left out,
-    so a table never mixes them.
+    For rebuilding a report from the records alone (no config is composed, so later edits to the configs do
+    not matter): per cell, the settings fingerprint of its newest record wins.  Records of other commits,
+    machines or settings are left out, so a table never mixes them.
     """
-    for cell in cells:
-        cell.fingerprint = cell.fingerprint or fingerprint(cell.overrides)
-    ours = [r for r in records if r.get("provenance") and any(
-        all(r.get(k) == v for k, v in c.key.items()) and r.get("fingerprint") == c.fingerprint for c in cells)]
+    def key_of(record: dict) -> dict[str, Any] | None:
+        return next((k for k in keys if all(record.get(f) == v for f, v in k.items())), None)
+
+    ours = [r for r in records if r.get("provenance") and key_of(r) is not None]
     if not ours:
         return []
     newest = Provenance(**ours[-1]["provenance"])
-    return [r for r in ours if newest.same_study(r)]
+    ours = [r for r in ours if newest.same_study(r)]
+    fingerprint_of = {json.dumps(key_of(r), sort_keys=True): r.get("fingerprint") for r in ours}  # the newest wins
+    return [r for r in ours if r.get("fingerprint") == fingerprint_of[json.dumps(key_of(r), sort_keys=True)]]
 
 
 def curves(run_dir: Path, tags: tuple[str, ...]) -> dict[str, list[list[float]]]:
