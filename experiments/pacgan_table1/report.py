@@ -143,7 +143,8 @@ def write_report(records: list[dict], report: Path, out: Path, table_epochs: int
         + ", the same for every run (the runner refuses uncommitted code and never mixes commits or machines).",
         f"Machine: {provenance.machine() if provenance else '?'}.",
         f"Software: {provenance.software() if provenance else '?'}.",
-        f"Compute: {len(records)} runs, {hours:.1f} CPU-process hours in all. Raw records: `results/results.jsonl`.",
+        f"Compute: {len(records)} runs, {hours:.1f} hours of run time (each run's wall clock, summed). "
+        "Raw records: `results/results.jsonl`.",
         "",
         f"Entries: mean ± standard deviation over n seeds after {table_epochs} epochs; *published*: PacGAN's Table 1"
         " (10 trials, 400 epochs). Verdict per metric: *consistent* if the published mean lies in the 95 %"

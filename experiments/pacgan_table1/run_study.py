@@ -46,10 +46,11 @@ QUICK = ["data.num_samples=2100", "evaluation.metrics.birthday.num_trials=10"]
 
 def study_cells(datasets, variants, seeds: int, epochs: int, full_epochs: int, curve_every: int, out: Path,
                 extra: list[str]):
-    """The cells in the order they run: every table run first (grid25 first), the continuations last."""
+    """The cells in the order they run: variant by variant (GAN, PacGAN2, ... on both data sets, so the published
+    rows fill in first), every table run before the continuations."""
     cells, continuations = [], []
-    for dataset in datasets:
-        for variant in variants:
+    for variant in variants:
+        for dataset in datasets:
             base = [f"experiment=pacgan_{dataset}", *VARIANTS[variant], *QUIET, *extra]
             for seed in range(seeds):
                 curve = seed == 0
@@ -58,7 +59,7 @@ def study_cells(datasets, variants, seeds: int, epochs: int, full_epochs: int, c
                                    *([f"evaluation.every_n_epochs={curve_every}"] if curve else [])],
                                   Path("runs") / dataset / variant / f"seed{seed}-epochs{epochs}",
                                   curve_tags=RECORDED if curve else ()))
-            if full_epochs > epochs and seeds > 0:
+            if full_epochs > epochs:
                 start = (out / cells[-seeds].run_dir / "checkpoints" / "last.ckpt").resolve()
                 continuations.append(Cell({"dataset": dataset, "variant": variant, "seed": 0, "epochs": full_epochs},
                                           [*base, f"trainer.max_epochs={full_epochs}", "seed=0",
