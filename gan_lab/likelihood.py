@@ -33,7 +33,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch import Tensor
 
 from gan_lab.tensors import as_sample_matrix
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import warnings
 
-from gan_lab.evaluation.metric import EvaluationError, EvaluationMetric, RealData
+from gan_lab.evaluation.metric import EvaluationError, EvaluationMetric
 from gan_lab.evaluation.scored import Scored
 from gan_lab.metrics.kid import KIDAgainstReal
 from gan_lab.metrics.precision_recall import kth_neighbour_squared_distances
