@@ -1,6 +1,6 @@
 """What does Lightning cost? GANModule's training step vs a plain PyTorch loop.
 
-    python experiments/benchmarks/training_overhead.py [--steps 1000] [--block 25] [overrides ...]
+    python experiments/benchmarks/training_overhead.py [--steps 3200] [--block 80] [overrides ...]
 
 Both sides train the same networks (built from the same Hydra config and
 seed) on the same data loader with the same batch size, doing the same work
@@ -10,16 +10,19 @@ gradients (Lightning's ``toggle_optimizer`` on one side, the same loops on the
 other), the same losses with the same NaN checks, the generator's gradient
 norm, and the same five scalars to TensorBoard every step
 (``log_every_n_steps=1`` on the Lightning side).  Hydra overrides given on the
-command line apply to every case, e.g. ``data.steps_per_batch=8``: then each
-loader batch holds 8 batches and both sides take 8 steps on it.
+command line apply to every case, e.g. ``data.steps_per_batch=1``: each case
+runs with its data set's configured steps per loader batch (8 for the 2D
+mixtures) unless told otherwise, and both sides take that many steps per
+loader batch.
 
 How it is timed: finely interleaved, in one process.  ``trainer.fit`` runs
-the GANModule; every ``--block`` Lightning batches a callback runs
-``--block`` steps of the plain loop on its own copy of the networks.  A
-Lightning block is timed from the start of its first batch to the start of
-the batch after its last, so it includes everything Lightning does between
-batches (data fetching, hooks, logging) and excludes the plain block run
-inside it.  A block is ``--block`` loader batches.  Each pair of adjacent blocks gives one ratio (plain time /
+the GANModule; at the start of every block of Lightning's loader batches a
+callback runs a block of the plain loop on its own copy of the networks.  A
+block is ``--block`` training steps (``--block / S`` loader batches of S
+steps) on either side.  A Lightning block is timed from the start of its
+first batch to the start of the batch after its last, so it includes
+everything Lightning does between batches (data fetching, hooks, logging)
+and excludes the plain block run inside it.  Each pair of adjacent blocks gives one ratio (plain time /
 Lightning time, i.e. Lightning steps/s over plain steps/s); the median over
 pairs is reported.  Pairing adjacent blocks cancels the slow drifts in
 machine speed that made whole-run comparisons on this shared 2-core machine
@@ -165,9 +168,10 @@ class Interleave(pl.Callback):
         return list(zip(self.plain_blocks, self.lightning_blocks))[1:]
 
 
-def measure(overrides: list[str], steps: int, block: int, log_dir: Path) -> dict[str, float]:
+def measure(overrides: list[str], steps: int, block_steps: int, log_dir: Path) -> dict[str, float]:
     model, datamodule = build(overrides, log_dir)
     steps_per_batch = datamodule.steps_per_batch
+    block = max(1, block_steps // steps_per_batch)  # loader batches per block
     batches = max(2 * block, steps // steps_per_batch)
     interleave = Interleave(PlainLoop(overrides, log_dir), block)
     trainer = pl.Trainer(
@@ -181,7 +185,8 @@ def measure(overrides: list[str], steps: int, block: int, log_dir: Path) -> dict
     timed_steps = block * steps_per_batch * len(pairs)
     return {"lightning_rate": timed_steps / sum(lightning for _, lightning in pairs),
             "plain_rate": timed_steps / sum(plain for plain, _ in pairs),
-            "ratio": statistics.median(plain / lightning for plain, lightning in pairs), "pairs": len(pairs)}
+            "ratio": statistics.median(plain / lightning for plain, lightning in pairs), "pairs": len(pairs),
+            "steps_per_batch": steps_per_batch}
 
 
 def nvml_check_cost(steps: int = 500) -> tuple[float, float]:
@@ -213,9 +218,9 @@ def nvml_check_cost(steps: int = 500) -> tuple[float, float]:
 def main() -> None:
     use_fast_cuda_check()  # as gan-lab-train does before training
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=1000, help="Lightning training steps per case (as many plain steps)")
-    parser.add_argument("--block", type=int, default=25, help="loader batches per block of each side")
-    parser.add_argument("overrides", nargs="*", help="Hydra overrides for every case, e.g. data.steps_per_batch=8")
+    parser.add_argument("--steps", type=int, default=3200, help="Lightning training steps per case (as many plain steps)")
+    parser.add_argument("--block", type=int, default=80, help="training steps per block of each side")
+    parser.add_argument("overrides", nargs="*", help="Hydra overrides for every case, e.g. data.steps_per_batch=1")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -223,15 +228,15 @@ def main() -> None:
             overrides = [*overrides, *args.overrides]
             measure(overrides, 2 * args.block, args.block, Path(tmp) / "warmup")  # imports, allocator, thread pools
             rows.append((name, measure(overrides, args.steps, args.block, Path(tmp) / name.replace(" ", "_"))))
-    print(f"\n{args.steps} steps a side in blocks of {args.block} loader batches, overrides {args.overrides}, "
+    print(f"\n{args.steps} steps a side in blocks of {args.block} steps, overrides {args.overrides}, "
           f"torch threads={torch.get_num_threads()}\n")
-    print("| case | Lightning steps/s | plain steps/s | Lightning's extra time per batch (ms) "
+    print("| case | steps per loader batch | Lightning steps/s | plain steps/s | Lightning's extra time per step (ms) "
           "| median ratio of adjacent blocks (Lightning / plain) |")
-    print("|---|---|---|---|---|")
-    for name, row in rows:
+    print("|---|---|---|---|---|---|")
+    for name, row in sorted(rows, key=lambda item: -item[1]["ratio"]):  # the worst last
         extra_ms = 1000 / row["lightning_rate"] - 1000 / row["plain_rate"]
-        print(f"| {name} | {row['lightning_rate']:.1f} | {row['plain_rate']:.1f} | {extra_ms:.2f} | {row['ratio']:.3f} "
-              f"({row['pairs']} pairs) |")
+        print(f"| {name} | {row['steps_per_batch']} | {row['lightning_rate']:.1f} | {row['plain_rate']:.1f} | "
+              f"{extra_ms:.2f} | {row['ratio']:.3f} ({row['pairs']} pairs) |")
     if not torch.cuda.is_available():
         with_check, without = nvml_check_cost()
         print(f"\nAdam step of the digits generator: {with_check:.0f} us with Lightning's NVML-based CUDA check, "
