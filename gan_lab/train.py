@@ -33,6 +33,7 @@ from gan_lab.errors import ConfigError
 from gan_lab.metrics.evaluators import EvaluatorWeightsError, InceptionWeightsUnavailable
 from gan_lab.config_paths import CONFIG_DIR
 from gan_lab.module import NonFiniteLossError
+from gan_lab.quiet import ignore_library_noise
 
 
 def evaluation_config(cfg: DictConfig) -> DictConfig | None:
@@ -137,6 +138,7 @@ def is_user_error(err: BaseException) -> bool:
 
 @hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> Any:
+    ignore_library_noise()  # warnings about Lightning's own code, which no user can act on
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
         metrics = train(cfg, run_dir)

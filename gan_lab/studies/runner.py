@@ -45,13 +45,14 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
+from gan_lab.quiet import QUIET_TRAINING
 from gan_lab.studies.provenance import Provenance
 
 #: Config keys that change what is shown or logged, not what is trained or measured: outside the fingerprint.
 NOT_SETTINGS = ("callbacks.progress_bar", "trainer.enable_model_summary", "trainer.enable_progress_bar",
                 "trainer.log_every_n_steps", "logger", "evaluation.every_n_epochs", "ckpt_path")
 #: Overrides every cell gets: no progress bar or model summary in the study's log.
-QUIET = ["callbacks.progress_bar=null", "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false"]
+QUIET = QUIET_TRAINING
 
 
 def settings_hash(config: dict, run_dir: str | Path) -> str:
