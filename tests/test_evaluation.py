@@ -75,7 +75,8 @@ def test_digits_run_logs_every_metric_at_every_evaluation(digits_run):
         assert len(accumulator.Scalars(tag)) == 2, tag  # two epochs, evaluated after each
     assert REFERENCE_TAGS <= scalars
     for tag in REFERENCE_TAGS:
-        assert len(accumulator.Scalars(tag)) == 1, tag  # once per run
+        assert len(accumulator.Scalars(tag)) == 2, tag  # constants, logged beside the metrics at every evaluation
+    assert len(accumulator.Scalars("settings/num_samples")) == 1  # once per run
     assert {"samples/grid", "birthday/closest_pairs"} <= set(accumulator.Tags()["images"])
     texts = set(accumulator.Tags()["tensors"])
     assert {"settings/evaluator/text_summary", "settings/evaluator_sha256/text_summary"} <= texts
