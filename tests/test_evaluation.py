@@ -249,6 +249,7 @@ def test_evaluation_does_not_change_training(tmp_path):
     common = [*tiny_overrides("grid25"), "data.num_samples=2000", "trainer.max_epochs=3"]
     for name, extra in (("evaluated", SMALL_METRICS), ("plain", NO_METRICS)):
         train(compose_config([*common, *extra], tmp_path / name), tmp_path / name)
+    assert "game/field" in events(tmp_path / "evaluated").Tags()["images"]  # the game view was drawn, too
     evaluated, plain = final_weights(tmp_path / "evaluated"), final_weights(tmp_path / "plain")
     assert evaluated.keys() == plain.keys()
     for name in plain:
