@@ -1,10 +1,10 @@
 """GAN Lab's picture of the game (Kahng et al., IEEE VIS 2018), drawn on a ``matplotlib.figure.Figure``.
 
-One figure per moment of training: D(x) as a heat map over the view (GAN
-Lab's colours: green where D says "real", purple where it says "fake"), the
-real and the generated points, the generator's manifold (a latent grid's
-image under G, drawn as warped grid lines) and the arrows -grad_x of the
-generator's loss at some of the fakes.  The numbers come from
+One figure per moment of training: D(x) as a heat map over the view in
+bands of 0.1 (GAN Lab's colours: green where D says "real", purple where it
+says "fake"), the real and the generated points, the generator's manifold (a
+latent grid's image under G, drawn as warped grid lines) and the arrows
+-grad_x of the generator's loss at some of the fakes.  The numbers come from
 :func:`gan_lab.game.field.game_field`.
 
 Arrow lengths are honest: an arrow is ``scale`` data units long per unit of
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 
+import matplotlib
 import torch
 from matplotlib.figure import Figure
 
@@ -32,6 +33,8 @@ from gan_lab.metrics.js_grid import Box
 REAL_COLOUR, FAKE_COLOUR, CLIPPED_COLOUR = "#1b7837", "#762a83", "#d62728"
 #: Width and height in inches (at 90 dpi: 558 x 495 pixels).
 FIGURE_INCHES = (6.2, 5.5)
+#: D(x) in ten bands of 0.1, read like contour lines (the few colours also keep an animation's GIF small).
+HEAT_COLOURS = matplotlib.colormaps["PRGn"].resampled(10)
 #: The heat map is drawn half transparent so that points and arrows stay visible on it.
 HEAT_ALPHA = 0.6
 
@@ -84,7 +87,7 @@ def field_figure(field: GameField, centers=None, arrow_scale: float | None = Non
     left, bottom, side_inches = 0.65, 0.8, 3.8  # the square plot, in inches
     ax = fig.add_axes((left / width, bottom / height, side_inches / width, side_inches / height))
     colour_axes = fig.add_axes(((left + side_inches + 0.2) / width, bottom / height, 0.16 / width, side_inches / height))
-    heat = ax.imshow(field.discriminator.numpy(), origin="lower", extent=box, cmap="PRGn", vmin=0.0, vmax=1.0,
+    heat = ax.imshow(field.discriminator.numpy(), origin="lower", extent=box, cmap=HEAT_COLOURS, vmin=0.0, vmax=1.0,
                      alpha=HEAT_ALPHA, interpolation="nearest")
     colour_bar = fig.colorbar(heat, cax=colour_axes)
     colour_bar.set_label("D(x) = sigmoid(logit): 0 fake, 1 real", fontsize=8)
