@@ -6,7 +6,7 @@ fit if the last epoch was not evaluated, the callback
 1. draws ``num_samples`` generated samples from a fixed latent seed and runs
    the evaluator on them **once** (features and class probabilities);
 2. hands those to every metric object (IS, FID, KID, birthday paradox, mode
-   coverage, precision/recall, density/coverage: ``gan_lab.evaluation``);
+   coverage, precision/recall, density/coverage, JS by grid: ``gan_lab.evaluation``);
 3. logs ``metrics/...`` to the loggers, the real data's own values under
    ``reference/...`` (constants, logged at every evaluation so that they draw
    as lines beside the metrics), what the numbers depend on under
@@ -217,7 +217,7 @@ class Evaluation(pl.Callback):
             return
         if first:
             settings = {tag: value for tag, value in self._once.items() if tag.startswith("settings/")}
-            write_run_overview(writer, pl_module.run_config, settings, numbers, step)
+            write_run_overview(writer, getattr(pl_module, "run_config", None), settings, numbers, step)
         for tag, value in values.items():
             if isinstance(value, str):
                 writer.add_text(tag, value, step)
