@@ -7,12 +7,12 @@ import math
 import pytest
 import pytorch_lightning as pl
 import torch
+from conftest import SMALL_METRICS, compose_config, tiny_overrides
 from hydra.utils import instantiate
 from PIL import Image
 from pytorch_lightning.loggers import TensorBoardLogger
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from conftest import SMALL_METRICS, compose_config, tiny_overrides
 from gan_lab.evaluate import evaluate
 from gan_lab.train import train
 

@@ -8,7 +8,7 @@ The evaluation draws it at every evaluation of a 2D run (tag ``game/field``; see
 :class:`gan_lab.evaluation.GameView`).
 """
 
-from gan_lab.game.field import GameField, game_field, generator_loss_arrows, generator_manifold, discriminator_on_grid
+from gan_lab.game.field import GameField, discriminator_on_grid, game_field, generator_loss_arrows, generator_manifold
 from gan_lab.game.figure import default_arrow_scale, field_figure
 
 __all__ = [

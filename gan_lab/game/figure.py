@@ -64,8 +64,8 @@ def latent_description(field: GameField) -> str:
         return f"G's manifold: the latent line $[-{field.latent_extent:g}, {field.latent_extent:g}]$ mapped by G"
     if field.latent_dim == 2:
         return f"G's manifold: a grid over the latent square {square} mapped by G"
-    return (f"G's manifold: a grid over {square} in the latent plane of $z_1, z_2$ "
-            f"($z_3 \\dots z_{{{field.latent_dim}}}$ = 0) mapped by G")
+    others = "$z_3$" if field.latent_dim == 3 else f"$z_3 \\dots z_{{{field.latent_dim}}}$"
+    return f"G's manifold: a grid over {square} in the latent plane of $z_1, z_2$ ({others} = 0) mapped by G"
 
 
 def field_figure(field: GameField, centers=None, arrow_scale: float | None = None, max_arrow: float = 0.15,
@@ -133,7 +133,7 @@ def draw_arrows(ax, field: GameField, scale: float, longest: float) -> int:
     too_long = lengths > longest
     shrink = torch.where(too_long, longest / lengths.clamp(min=1e-12), torch.ones_like(lengths))
     drawn = field.arrows * shrink[:, None]
-    style = dict(angles="xy", scale_units="xy", scale=1.0 / scale, width=0.004, headwidth=4, headlength=4.5)
+    style = {"angles": "xy", "scale_units": "xy", "scale": 1.0 / scale, "width": 0.004, "headwidth": 4, "headlength": 4.5}
     x, y = field.arrow_points[:, 0], field.arrow_points[:, 1]
     arrows = ax.quiver(x[~too_long], y[~too_long], drawn[~too_long, 0], drawn[~too_long, 1], color="black", **style)
     if too_long.any():
