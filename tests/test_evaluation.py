@@ -75,7 +75,8 @@ def test_digits_run_logs_every_metric_at_every_evaluation(digits_run):
         assert len(accumulator.Scalars(tag)) == 2, tag  # two epochs, evaluated after each
     assert REFERENCE_TAGS <= scalars
     for tag in REFERENCE_TAGS:
-        assert len(accumulator.Scalars(tag)) == 1, tag  # once per run
+        assert len(accumulator.Scalars(tag)) == 2, tag  # constants, logged beside the metrics at every evaluation
+    assert len(accumulator.Scalars("settings/num_samples")) == 1  # once per run
     assert {"samples/grid", "birthday/closest_pairs"} <= set(accumulator.Tags()["images"])
     texts = set(accumulator.Tags()["tensors"])
     assert {"settings/evaluator/text_summary", "settings/evaluator_sha256/text_summary"} <= texts
@@ -248,6 +249,7 @@ def test_evaluation_does_not_change_training(tmp_path):
     common = [*tiny_overrides("grid25"), "data.num_samples=2000", "trainer.max_epochs=3"]
     for name, extra in (("evaluated", SMALL_METRICS), ("plain", NO_METRICS)):
         train(compose_config([*common, *extra], tmp_path / name), tmp_path / name)
+    assert "game/field" in events(tmp_path / "evaluated").Tags()["images"]  # the game view was drawn, too
     evaluated, plain = final_weights(tmp_path / "evaluated"), final_weights(tmp_path / "plain")
     assert evaluated.keys() == plain.keys()
     for name in plain:

@@ -11,7 +11,8 @@ def test_importing_gan_lab_changes_neither_the_environment_nor_the_backend():
         # The libraries' own imports set variables (Lightning: PYTORCH_NVML_BASED_CUDA_CHECK): gan_lab's must add none.
         "import os, matplotlib, pytorch_lightning, torch, torchvision, torchmetrics, hydra, sklearn.datasets, scipy.stats; "
         "before = dict(os.environ); "
-        "import gan_lab, gan_lab.module, gan_lab.callbacks, gan_lab.train, gan_lab.evaluate, gan_lab.plots; "
+        "import gan_lab, gan_lab.module, gan_lab.callbacks, gan_lab.train, gan_lab.evaluate, gan_lab.plots, "
+        "gan_lab.game, gan_lab.evaluation, gan_lab.metrics.js_grid, gan_lab.callbacks.run_overview; "
         "assert dict(os.environ) == before, set(before.items()) ^ set(os.environ.items()); "
         "print(matplotlib.get_backend())"
     )

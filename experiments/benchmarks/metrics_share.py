@@ -6,8 +6,10 @@ Trains the default configuration (or the one the Hydra overrides give) once,
 timing every part of the evaluation: the real-data set-up (evaluator
 features of real samples, each metric's real-side work), and at each
 evaluation the generation and scoring of the samples, each metric's
-computation and the logging of values and images.  Prints a table and the
-evaluation's share of the whole run, last.  Target (issue 12): at most 10 %
+computation and the logging of values and images, within which (2D data)
+the game view (``game/field``: D on a grid, manifold, arrows, drawing and
+rendering the figure) and the animation frames (PNG writes), and at the end
+of fit the GIF.  Prints a table and the evaluation's share of the whole run, last.  Target (issue 12): at most 10 %
 with an evaluation at least every 5 epochs.
 """
 
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import gan_lab.callbacks.evaluation as evaluation_callback
 from gan_lab import evaluation
+from gan_lab.callbacks.animation import Animation
 from gan_lab.compose import compose_config
 from gan_lab.train import train
 
@@ -47,12 +50,15 @@ def instrument() -> list[str]:
     Evaluation.evaluate = timed("evaluations (all of it)", Evaluation.evaluate)
     evaluation_callback.generate_and_score = timed("  generate + evaluator", evaluation_callback.generate_and_score)
     Evaluation._log = timed("  logging and images", Evaluation._log)
+    evaluation.GameView.image = timed("    game/field (field, figure, render)", evaluation.GameView.image)
+    Animation.add_frames = timed("    animation frames (PNG)", Animation.add_frames)
+    Animation.write = timed("GIF at the end of fit", Animation.write)
     for name in evaluation.__all__:
         cls = getattr(evaluation, name)
         if isinstance(cls, type) and issubclass(cls, evaluation.EvaluationMetric) and cls is not evaluation.EvaluationMetric:
             cls.compute = timed(f"  {name}.compute", cls.compute)
             cls.prepare = timed(f"  ({name}.prepare, in set-up)", cls.prepare)
-    return ["set-up (real data, once)", "evaluations (all of it)"]
+    return ["set-up (real data, once)", "evaluations (all of it)", "GIF at the end of fit"]
 
 
 def main(overrides: list[str]) -> None:
@@ -72,6 +78,9 @@ def main(overrides: list[str]) -> None:
     print(f"| whole run (train + validate + evaluation) | 1 | {total:.1f} |")
     print(f"final: IS {values['metrics/inception_score']:.2f} (real {values['reference/inception_score']:.2f}), "
           f"FID {values['metrics/fid']:.2f}")
+    game = "    game/field (field, figure, render)"
+    if CALLS[game]:
+        print(f"game/field: {SECONDS[game] / CALLS[game]:.3f} s per evaluation, share={SECONDS[game] / total:.4f}")
     print(f"share={spent / total:.3f}")
 
 

@@ -6,11 +6,18 @@ fit if the last epoch was not evaluated, the callback
 1. draws ``num_samples`` generated samples from a fixed latent seed and runs
    the evaluator on them **once** (features and class probabilities);
 2. hands those to every metric object (IS, FID, KID, birthday paradox, mode
-   coverage, precision/recall, density/coverage: ``gan_lab.evaluation``);
+   coverage, precision/recall, density/coverage, JS by grid: ``gan_lab.evaluation``);
 3. logs ``metrics/...`` to the loggers, the real data's own values under
-   ``reference/...`` and what the numbers depend on under ``settings/...``
-   (once per run), sample images (``samples/grid`` or ``samples/scatter``) and
-   any metric images (``birthday/closest_pairs``).
+   ``reference/...`` (constants, logged at every evaluation so that they draw
+   as lines beside the metrics), what the numbers depend on under
+   ``settings/...`` with a TensorBoard overview (custom-scalars layout and the
+   run's config, :mod:`gan_lab.callbacks.run_overview`; once per run), sample
+   images (``samples/grid`` or ``samples/scatter``), any metric images
+   (``birthday/closest_pairs``) and, for 2D data, GAN Lab's view of the game
+   (``game/field``, the optional ``game`` entry: :class:`gan_lab.evaluation.GameView`);
+4. saves the animated images as frames, and at the end of fit turns them into
+   ``<run dir>/game.gif`` or ``samples.gif`` (the optional ``animation`` entry:
+   :class:`gan_lab.callbacks.animation.Animation`).
 
 ``gan-lab-eval`` instantiates the same node from a checkpoint's own config and
 runs it through ``Trainer.validate`` (this callback evaluates at the end of
@@ -34,7 +41,10 @@ from typing import Any
 import pytorch_lightning as pl
 from pytorch_lightning.trainer.states import TrainerFn
 
+from gan_lab.callbacks.animation import Animation
 from gan_lab.callbacks.logging_utils import logging_step, tensorboard_writer
+from gan_lab.callbacks.run_overview import write_run_overview
+from gan_lab.evaluation.game_view import GameView
 from gan_lab.evaluation.metric import EvaluationError, EvaluationMetric, RealData, Value
 from gan_lab.evaluation.scored import Scored, generate_and_score, score
 from gan_lab.metrics.evaluators import Evaluator, evaluator_for
@@ -58,6 +68,8 @@ class Evaluation(pl.Callback):
         metric_seed: seed of the metrics' random parts (IS split shuffle, KID subsets, birthday batches).
         every_n_epochs: evaluate after every n-th training epoch; ``None``: only at the end of fit.
         num_images: generated images in ``samples/grid``; num_points: points in ``samples/scatter``.
+        game: GAN Lab's view of the game (``game/field``), drawn for 2D data only; ``None``: not drawn.
+        animation: saves ``game/field`` or ``samples/grid`` frames and writes the run's GIF; ``None``: no GIF.
     """
 
     def __init__(
@@ -72,6 +84,8 @@ class Evaluation(pl.Callback):
         every_n_epochs: int | None = 5,
         num_images: int = 64,
         num_points: int = 2000,
+        game: GameView | None = None,
+        animation: Animation | None = None,
     ) -> None:
         if num_samples < 2:
             raise EvaluationError(f"evaluation.num_samples must be at least 2, got {num_samples}.")
@@ -82,6 +96,11 @@ class Evaluation(pl.Callback):
             if not isinstance(metric, EvaluationMetric):
                 raise EvaluationError(f"evaluation.metrics.{name} is a {type(metric).__name__}, not an EvaluationMetric "
                                       "(give it a _target_ such as gan_lab.evaluation.FID).")
+        for name, value, kind in (("game", game, GameView), ("animation", animation, Animation)):
+            if value is not None and not isinstance(value, kind):
+                raise EvaluationError(f"evaluation.{name} is a {type(value).__name__}, not a {kind.__name__} "
+                                      "(give it a _target_, or set it to null).")
+        self.game, self.animation = game, animation
         self.evaluator_choice, self.evaluator_weights = evaluator, evaluator_weights
         self.num_samples = int(num_samples)
         self.latent_seed, self.real_seed, self.metric_seed = int(latent_seed), int(real_seed), int(metric_seed)
@@ -92,6 +111,7 @@ class Evaluation(pl.Callback):
         self.evaluator: Evaluator | None = None
         self._real: RealData | None = None
         self._once: dict[str, Value] = {}  # reference/ and settings/ values, computed once per run
+        self._game: GameView | None = None  # the game view, if this data can be drawn
         self._last_step: int | None = None  # logging step of the last evaluation (kept in checkpoints)
         self._once_logged = False
 
@@ -107,6 +127,8 @@ class Evaluation(pl.Callback):
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if self._last_step != logging_step(trainer):  # every fit ends with an evaluation of the final generator
             self.evaluate(trainer, pl_module)
+        if self.animation is not None and trainer.is_global_zero:
+            self.animation.write(trainer.default_root_dir)  # from every frame on disk, a resumed run's too
 
     def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if trainer.state.fn == TrainerFn.VALIDATING:  # gan-lab-eval: Trainer.validate on a checkpoint
@@ -139,6 +161,9 @@ class Evaluation(pl.Callback):
         once: dict[str, Value] = {**self.settings(evaluator)}
         for metric in self.metrics.values():
             once.update(metric.prepare(real))
+        self._game = self.game if self.game is not None and self.game.applies(datamodule) else None
+        if self._game is not None:
+            once.update(self._game.prepare(real))
         once = {tag: value if isinstance(value, str) else float(value) for tag, value in once.items()}
         self.evaluator, self._real, self._once = evaluator, real, once
 
@@ -166,34 +191,49 @@ class Evaluation(pl.Callback):
         values = {tag: value if isinstance(value, str) else float(value) for tag, value in values.items()}
         step = logging_step(trainer)
         if trainer.is_global_zero and trainer.state.fn == TrainerFn.FITTING:
-            self._log(trainer, values if self._once_logged else {**self._once, **values}, step, fake)
+            self._log(trainer, pl_module, values, step, fake)
         self._once_logged = True
         self._last_step = step
         self.results = {**self._once, **values}
         return self.results
 
     # ------------------------------------------------------------------ logging (rank zero)
-    def _log(self, trainer: pl.Trainer, values: dict[str, Value], step: int, fake: Scored) -> None:
+    def _log(self, trainer: pl.Trainer, pl_module: pl.LightningModule, values: dict[str, Value], step: int,
+             fake: Scored) -> None:
+        first = not self._once_logged
+        # References at every evaluation (a constant line beside each metric); settings once per run.
+        once = {tag: value for tag, value in self._once.items() if first or tag.startswith("reference/")}
+        values = {**once, **values}
         numbers = {tag: float(value) for tag, value in values.items() if not isinstance(value, str)}
         for logger in trainer.loggers:
             logger.log_metrics(numbers, step=step)
         writer = tensorboard_writer(trainer)
+        if writer is None and self.animation is None:
+            return
+        images = self._images(trainer, pl_module, fake, step)
+        if self.animation is not None:
+            self.animation.add_frames(trainer.default_root_dir, images, step)
         if writer is None:
             return
+        if first:
+            settings = {tag: value for tag, value in self._once.items() if tag.startswith("settings/")}
+            write_run_overview(writer, getattr(pl_module, "run_config", None), settings, numbers, step)
         for tag, value in values.items():
             if isinstance(value, str):
                 writer.add_text(tag, value, step)
-        for tag, image in self._images(trainer.datamodule, fake).items():
+        for tag, image in images.items():
             writer.add_image(tag, image, step)
 
-    def _images(self, datamodule, fake: Scored) -> dict:
+    def _images(self, trainer: pl.Trainer, pl_module: pl.LightningModule, fake: Scored, step: int) -> dict:
         images = {}
         if fake.samples.ndim == 4:  # (N, C, H, W)
             images["samples/grid"] = image_grid(fake.samples[: self.num_images])
         elif fake.samples.ndim == 2 and fake.samples.shape[1] == 2:  # 2D points
-            centers = getattr(datamodule, "centers", None)
+            centers = getattr(trainer.datamodule, "centers", None)
             figure = scatter_figure(fake.samples[: self.num_points], centers, title="generated samples")
             images["samples/scatter"] = figure_to_image(figure)
+        if self._game is not None:
+            images["game/field"] = self._game.image(pl_module, fake.samples, f"The game at step {step}")
         for metric in self.metrics.values():
             images.update(metric.images(fake))
         return images

@@ -4,6 +4,8 @@ Configured in ``configs/evaluation/``; the maths is in :mod:`gan_lab.metrics`.
 """
 
 from gan_lab.evaluation.birthday import BirthdayParadox
+from gan_lab.evaluation.game_view import GameView
+from gan_lab.evaluation.js_grid import JSGrid
 from gan_lab.evaluation.metric import EvaluationError, EvaluationMetric, RealData
 from gan_lab.evaluation.scored import Scored, generate_and_score, score
 from gan_lab.evaluation.standard import FID, KID, DensityCoverage, InceptionScore, ModeCoverage, PrecisionRecall
@@ -15,7 +17,9 @@ __all__ = [
     "DensityCoverage",
     "EvaluationError",
     "EvaluationMetric",
+    "GameView",
     "InceptionScore",
+    "JSGrid",
     "ModeCoverage",
     "PrecisionRecall",
     "RealData",

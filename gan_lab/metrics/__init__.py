@@ -14,6 +14,7 @@ from gan_lab.metrics.birthday import (
 )
 from gan_lab.metrics.frechet import features_to_statistics, frechet_distance, statistics_to_frechet_distance
 from gan_lab.metrics.inception_score import inception_score
+from gan_lab.metrics.js_grid import gaussian_mixture_cell_probabilities, histogram_on_grid, js_grid, square_box
 from gan_lab.metrics.kid import kernel_inception_distance
 from gan_lab.metrics.mode_coverage import ModeCoverage, class_coverage, mode_coverage
 from gan_lab.metrics.precision_recall import density_coverage, precision_recall
@@ -29,10 +30,14 @@ __all__ = [
     "density_coverage",
     "features_to_statistics",
     "frechet_distance",
+    "gaussian_mixture_cell_probabilities",
+    "histogram_on_grid",
     "inception_score",
+    "js_grid",
     "kernel_inception_distance",
     "mode_coverage",
     "precision_recall",
+    "square_box",
     "statistics_to_frechet_distance",
     "support_from_collision_rate",
     "support_size_estimate",

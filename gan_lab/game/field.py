@@ -1,0 +1,178 @@
+"""The numbers behind GAN Lab's picture of the game on 2D data (Kahng et al., IEEE VIS 2018).
+
+GAN Lab lets a learner *see* one moment of the game: where the discriminator
+believes the data is (D(x) over the plane), where the generator puts its
+points, how it folds its latent space into the plane (the *manifold*: a
+regular latent grid mapped through G), and where the generator's loss pushes
+each fake point (the arrows).  :func:`game_field` computes all of it as
+tensors, so a notebook or a test can assert on numbers;
+:func:`gan_lab.game.figure.field_figure` draws them.
+
+The arrows are **-grad_x of the generator's loss** with respect to the fake
+points x themselves (not G's weights): the direction in which the loss wants
+each point to move, which G's update then follows as far as its weights let
+it.  They come from the run's own loss object, so every variant (minimax,
+non-saturating, least squares, ...) gets its arrows without code here.  With
+the minimax loss they vanish where D confidently rejects the fakes (its
+gradient with respect to the logit is -D(G(z)) -> 0); the non-saturating
+loss's stay strong there (-(1 - D(G(z))) -> -1): lesson 4, visible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from gan_lab.losses import GANLoss
+from gan_lab.metrics.js_grid import Box, square_box
+
+
+@dataclass
+class GameField:
+    """One moment of the game on 2D data, on the CPU.
+
+    Attributes:
+        box: ``(x_min, x_max, y_min, y_max)`` of the view.
+        discriminator: ``(grid_size, grid_size)`` D(x) = sigmoid(logit) at the cell centres;
+            row r is the r-th y value from the bottom, column c the c-th x value from the left.
+        manifold: ``(2, lines, points_per_line, 2)``: G's image of latent grid lines; ``[0]`` the lines
+            of constant z_1 (z_2 varies along each), ``[1]`` those of constant z_2.
+        real, fake: ``(N, 2)`` and ``(M, 2)`` points drawn.
+        arrow_points: ``(A, 2)`` the fakes that carry an arrow (the first A of ``fake``).
+        arrows: ``(A, 2)`` -grad_x of the generator's loss at each of them (see :func:`generator_loss_arrows`).
+        latent_dim: the generator's latent dimension (> 2: the manifold is a plane through the origin).
+        latent_extent: the latent grid spans [-latent_extent, latent_extent] on the first two axes.
+        loss_name: the generator loss the arrows come from, e.g. ``"minimax_generator_loss"``.
+    """
+
+    box: Box
+    discriminator: Tensor
+    manifold: Tensor
+    real: Tensor
+    fake: Tensor
+    arrow_points: Tensor
+    arrows: Tensor
+    latent_dim: int
+    latent_extent: float
+    loss_name: str
+
+
+@contextmanager
+def evaluation_mode(*modules: nn.Module) -> Iterator[None]:
+    """Put ``modules`` in eval mode (dropout off, batch norm on running statistics), and restore their modes."""
+    modes = [module.training for module in modules]
+    for module in modules:
+        module.eval()
+    try:
+        yield
+    finally:
+        for module, mode in zip(modules, modes):
+            module.train(mode)
+
+
+def grid_points(box: Box, grid_size: int) -> Tensor:
+    """The ``grid_size**2`` cell centres of ``box`` as ``(grid_size**2, 2)``, x varying fastest (row-major, bottom row first)."""
+    x_min, x_max, y_min, y_max = box
+    half_x, half_y = (x_max - x_min) / (2 * grid_size), (y_max - y_min) / (2 * grid_size)
+    xs = torch.linspace(x_min + half_x, x_max - half_x, grid_size)
+    ys = torch.linspace(y_min + half_y, y_max - half_y, grid_size)
+    y, x = torch.meshgrid(ys, xs, indexing="ij")  # (G, G) each
+    return torch.stack([x.flatten(), y.flatten()], dim=1)
+
+
+@torch.no_grad()
+def discriminator_on_grid(discriminator: nn.Module, box: Box, grid_size: int) -> Tensor:
+    """D(x) = sigmoid(logit) at the cell centres of a ``grid_size`` x ``grid_size`` grid over ``box``: ``(G, G)``."""
+    device = next(discriminator.parameters()).device
+    logits = discriminator(grid_points(box, grid_size).to(device))  # (G * G,)
+    return torch.sigmoid(logits).float().cpu().view(grid_size, grid_size)
+
+
+def latent_grid_lines(latent_dim: int, lines: int, points_per_line: int, extent: float) -> Tensor:
+    """Latent points on a regular grid of lines in the plane of the first two latent axes.
+
+    Returns ``(2, lines, points_per_line, latent_dim)``: ``[0]`` lines of constant z_1 (z_2 runs from
+    -extent to extent), ``[1]`` lines of constant z_2; every other coordinate is 0 (the plane through
+    the latent origin).  With ``latent_dim == 1`` only z_1 varies: the two families coincide.
+    """
+    levels = torch.linspace(-extent, extent, lines)  # (L,)
+    along = torch.linspace(-extent, extent, points_per_line)  # (P,)
+    z = torch.zeros(2, lines, points_per_line, latent_dim)
+    z[0, :, :, 0] = levels[:, None]
+    z[1, :, :, 0] = along[None, :]
+    if latent_dim > 1:
+        z[0, :, :, 1] = along[None, :]
+        z[1, :, :, 1] = levels[:, None]
+    return z
+
+
+@torch.no_grad()
+def generator_manifold(generator: nn.Module, lines: int = 11, points_per_line: int = 40, extent: float = 2.0) -> Tensor:
+    """G's image of :func:`latent_grid_lines`: ``(2, lines, points_per_line, 2)`` points in the plane."""
+    z = latent_grid_lines(generator.latent_dim, lines, points_per_line, extent)
+    device = next(generator.parameters()).device
+    x = generator(z.flatten(0, 2).to(device))  # (2 * L * P, 2)
+    return x.float().cpu().view(2, lines, points_per_line, 2)
+
+
+def generator_loss_arrows(discriminator: nn.Module, loss: GANLoss, fake: Tensor, real: Tensor | None = None) -> Tensor:
+    """``-n * grad_x loss.generator_loss(...)`` at each of the ``n`` fake points ``x``: ``(n, 2)``.
+
+    The loss is called as training calls it: ``generator_loss(D(x))``, or
+    ``generator_loss(D(real), D(x))`` when ``loss.generator_needs_real`` (then ``real`` is needed;
+    no gradient flows through it).  A loss is a mean over the batch, so its gradient at one point
+    carries a factor 1/n; multiplying by n gives each point the gradient of its own term, so an
+    arrow's length does not depend on how many arrows are drawn.  Only the points get gradients:
+    D's parameters are left untouched (``torch.autograd.grad`` with the points as the only input).
+    Works inside ``torch.no_grad`` and ``torch.inference_mode`` blocks (it leaves them locally).
+    """
+    device = next(discriminator.parameters()).device
+    with torch.inference_mode(False), torch.enable_grad():
+        x = fake.detach().clone().to(device).requires_grad_(True)  # (n, 2), a leaf of its own
+        fake_logits = discriminator(x)
+        if loss.generator_needs_real:
+            if real is None:
+                raise ValueError("this generator loss compares fakes with real data: pass real points.")
+            with torch.no_grad():
+                real_logits = discriminator(real.detach().clone().to(device))
+            value = loss.generator_loss(real_logits, fake_logits)
+        else:
+            value = loss.generator_loss(fake_logits)
+        (gradient,) = torch.autograd.grad(value, x)
+    return (-len(x) * gradient).detach().float().cpu()
+
+
+def loss_name(loss: GANLoss) -> str:
+    """The name of the generator loss function (through Hydra's ``functools.partial``)."""
+    function = getattr(loss.generator_loss, "func", loss.generator_loss)
+    return getattr(function, "__name__", type(function).__name__)
+
+
+def game_field(module, real: Tensor, fake: Tensor, box: Box | None = None, grid_size: int = 64,
+               num_arrows: int = 100, manifold_lines: int = 11, points_per_line: int = 40,
+               latent_extent: float = 2.0, margin: float = 0.25) -> GameField:
+    """Everything :func:`gan_lab.game.figure.field_figure` draws, for a ``GANModule`` ``module``.
+
+    ``real`` ``(N, 2)`` and ``fake`` ``(M, 2)`` are given (e.g. the evaluation's fixed draws), so
+    nothing random happens here: no global random state is read or changed.  ``box`` defaults to
+    :func:`gan_lab.metrics.js_grid.square_box` of ``real`` with ``margin``.  The networks run in eval
+    mode (restored afterwards); the manifold is drawn by ``module.sampling_generator`` (the network
+    the samples come from), D(x) and the arrows by ``module.discriminator`` and ``module.loss``.
+    """
+    if fake.ndim != 2 or fake.shape[1] != 2 or real.ndim != 2 or real.shape[1] != 2:
+        raise ValueError(f"real and fake must be (N, 2) points, got {tuple(real.shape)} and {tuple(fake.shape)}.")
+    box = square_box(real, margin) if box is None else box
+    discriminator, generator = module.discriminator, module.sampling_generator
+    arrow_points = fake[:num_arrows].detach().float().cpu()
+    with evaluation_mode(discriminator, generator):
+        d_grid = discriminator_on_grid(discriminator, box, grid_size)
+        manifold = generator_manifold(generator, manifold_lines, points_per_line, latent_extent)
+        arrows = generator_loss_arrows(discriminator, module.loss, arrow_points, real)
+    return GameField(box=box, discriminator=d_grid, manifold=manifold, real=real.detach().float().cpu(),
+                     fake=fake.detach().float().cpu(), arrow_points=arrow_points, arrows=arrows,
+                     latent_dim=int(generator.latent_dim), latent_extent=float(latent_extent),
+                     loss_name=loss_name(module.loss))
