@@ -159,3 +159,22 @@ def test_field_figure_draws_every_part_with_a_stated_scale(latent_dim):
     assert {"real", "modes", "G's manifold"} <= set(labels) and any("outside the view" in label for label in labels)
     image = figure_to_image(figure)
     assert image.shape[0] == 3 and image.shape[1:] == figure_to_image(field_figure(field)).shape[1:]  # fixed size
+
+
+def test_a_pacgan_discriminator_gets_packs_in_the_field(tmp_path):
+    """With packs of m, D sees m copies of each grid point, and the arrows come from packs as in training."""
+    from conftest import NO_METRICS, compose_config, tiny_overrides
+    from hydra.utils import instantiate
+
+    from gan_lab.game.field import game_field, generator_loss_arrows
+    from gan_lab.packing import pack_samples
+
+    cfg = compose_config([*tiny_overrides("grid25"), *NO_METRICS, "model=pacgan", "model.pack=3"], tmp_path)
+    module = instantiate(cfg.model)
+    real, fake = torch.randn(30, 2), torch.randn(31, 2)
+    field = game_field(module, real, fake, grid_size=8, num_arrows=10)
+    assert field.discriminator.shape == (8, 8) and field.arrows.shape == (9, 2)  # 3 whole packs of 3
+    x = fake[:9].clone().requires_grad_(True)
+    packs = pack_samples(x, 3)
+    (grad,) = torch.autograd.grad(module.loss.generator_loss(module.discriminator(packs)), x)
+    torch.testing.assert_close(generator_loss_arrows(module.discriminator, module.loss, fake[:9], pack=3), -3 * grad)

@@ -95,6 +95,9 @@ BAD_INPUTS = [
     ([*MLP_DIGITS, "data.batch_size=0"], "data.batch_size must be positive"),
     ([*MLP_DIGITS, "data.batch_size=100000"], "larger than the training set"),
     ([*MLP_DIGITS, "data.passes_per_epoch=0"], "data.passes_per_epoch must be positive"),
+    ([*MLP_DIGITS, "data.passes_per_epoch=1", "data.steps_per_batch=30"],
+     "A loader batch holds data.steps_per_batch=30 batches of data.batch_size=64, 1920 samples: more than an epoch "
+     "of digits has (1617), so no step would run; choose data.steps_per_batch <= 25."),
     ([*MLP_DIGITS, "model.optimizer_g.lr=0"], "model.optimizer_g.lr must be positive"),
     ([*MLP_DIGITS, "model.optimizer_d.lr=-1e-3"], "model.optimizer_d.lr must be positive"),
     ([*MLP_DIGITS, "model.discriminator.dropout=1.5"], "dropout must be in [0, 1)"),

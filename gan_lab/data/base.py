@@ -120,6 +120,14 @@ class TensorDataModule(pl.LightningDataModule, ABC):
                 f"data.batch_size={self.batch_size} is larger than the training set of {self.name} "
                 f"({len(train_idx)} samples); choose data.batch_size <= {len(train_idx)}."
             )
+        per_loader_batch = self.steps_per_batch * self.batch_size
+        if per_loader_batch > self.passes_per_epoch * len(train_idx):
+            raise ConfigError(
+                f"A loader batch holds data.steps_per_batch={self.steps_per_batch} batches of data.batch_size="
+                f"{self.batch_size}, {per_loader_batch} samples: more than an epoch of {self.name} has "
+                f"({self.passes_per_epoch * len(train_idx)}), so no step would run; choose data.steps_per_batch <= "
+                f"{max(1, self.passes_per_epoch * len(train_idx) // self.batch_size)}."
+            )
         self._train = TensorDataset(x[train_idx], y[train_idx])
         self._val = TensorDataset(x[val_idx], y[val_idx])
 

@@ -29,6 +29,7 @@ from torch import Tensor, nn
 
 from gan_lab.losses import GANLoss
 from gan_lab.metrics.js_grid import Box, square_box
+from gan_lab.packing import pack_samples
 
 
 @dataclass
@@ -85,10 +86,14 @@ def grid_points(box: Box, grid_size: int) -> Tensor:
 
 
 @torch.no_grad()
-def discriminator_on_grid(discriminator: nn.Module, box: Box, grid_size: int) -> Tensor:
-    """D(x) = sigmoid(logit) at the cell centres of a ``grid_size`` x ``grid_size`` grid over ``box``: ``(G, G)``."""
+def discriminator_on_grid(discriminator: nn.Module, box: Box, grid_size: int, pack: int = 1) -> Tensor:
+    """D(x) = sigmoid(logit) at the cell centres of a ``grid_size`` x ``grid_size`` grid over ``box``: ``(G, G)``.
+
+    A PacGAN discriminator (``pack = m``) judges packs of m points; at x it is shown m copies of x: its
+    verdict on a generator collapsed onto x.
+    """
     device = next(discriminator.parameters()).device
-    logits = discriminator(grid_points(box, grid_size).to(device))  # (G * G,)
+    logits = discriminator(grid_points(box, grid_size).repeat(1, pack).to(device))  # (G * G,)
     return torch.sigmoid(logits).float().cpu().view(grid_size, grid_size)
 
 
@@ -119,7 +124,8 @@ def generator_manifold(generator: nn.Module, lines: int = 11, points_per_line: i
     return x.float().cpu().view(2, lines, points_per_line, 2)
 
 
-def generator_loss_arrows(discriminator: nn.Module, loss: GANLoss, fake: Tensor, real: Tensor | None = None) -> Tensor:
+def generator_loss_arrows(discriminator: nn.Module, loss: GANLoss, fake: Tensor, real: Tensor | None = None,
+                          pack: int = 1) -> Tensor:
     """``-n * grad_x loss.generator_loss(...)`` at each of the ``n`` fake points ``x``: ``(n, 2)``.
 
     The loss is called as training calls it: ``generator_loss(D(x))``, or
@@ -128,22 +134,26 @@ def generator_loss_arrows(discriminator: nn.Module, loss: GANLoss, fake: Tensor,
     carries a factor 1/n; multiplying by n gives each point the gradient of its own term, so an
     arrow's length does not depend on how many arrows are drawn.  Only the points get gradients:
     D's parameters are left untouched (``torch.autograd.grad`` with the points as the only input).
+    With ``pack = m`` (PacGAN) D judges consecutive packs of m points, as in training, and n is the
+    number of packs (the points beyond the last whole pack get no arrow: ``n // m * m`` rows).
     Works inside ``torch.no_grad`` and ``torch.inference_mode`` blocks (it leaves them locally).
     """
     device = next(discriminator.parameters()).device
+    fake = fake[: len(fake) // pack * pack]
     with torch.inference_mode(False), torch.enable_grad():
         x = fake.detach().clone().to(device).requires_grad_(True)  # (n, 2), a leaf of its own
-        fake_logits = discriminator(x)
+        fake_logits = discriminator(pack_samples(x, pack))
         if loss.generator_needs_real:
             if real is None:
                 raise ValueError("this generator loss compares fakes with real data: pass real points.")
             with torch.no_grad():
-                real_logits = discriminator(real.detach().clone().to(device))
+                real = real.detach().clone()[: len(real) // pack * pack]
+                real_logits = discriminator(pack_samples(real.to(device), pack))
             value = loss.generator_loss(real_logits, fake_logits)
         else:
             value = loss.generator_loss(fake_logits)
         (gradient,) = torch.autograd.grad(value, x)
-    return (-len(x) * gradient).detach().float().cpu()
+    return (-len(fake_logits) * gradient).detach().float().cpu()
 
 
 def loss_name(loss: GANLoss) -> str:
@@ -161,17 +171,18 @@ def game_field(module, real: Tensor, fake: Tensor, box: Box | None = None, grid_
     nothing random happens here: no global random state is read or changed.  ``box`` defaults to
     :func:`gan_lab.metrics.js_grid.square_box` of ``real`` with ``margin``.  The networks run in eval
     mode (restored afterwards); the manifold is drawn by ``module.sampling_generator`` (the network
-    the samples come from), D(x) and the arrows by ``module.discriminator`` and ``module.loss``.
+    the samples come from), D(x) and the arrows by ``module.discriminator`` and ``module.loss``, on
+    packs of ``module.pack`` points for a PacGAN.
     """
     if fake.ndim != 2 or fake.shape[1] != 2 or real.ndim != 2 or real.shape[1] != 2:
         raise ValueError(f"real and fake must be (N, 2) points, got {tuple(real.shape)} and {tuple(fake.shape)}.")
     box = square_box(real, margin) if box is None else box
-    discriminator, generator = module.discriminator, module.sampling_generator
-    arrow_points = fake[:num_arrows].detach().float().cpu()
+    discriminator, generator, pack = module.discriminator, module.sampling_generator, getattr(module, "pack", 1)
+    arrow_points = fake[: num_arrows // pack * pack].detach().float().cpu()
     with evaluation_mode(discriminator, generator):
-        d_grid = discriminator_on_grid(discriminator, box, grid_size)
+        d_grid = discriminator_on_grid(discriminator, box, grid_size, pack)
         manifold = generator_manifold(generator, manifold_lines, points_per_line, latent_extent)
-        arrows = generator_loss_arrows(discriminator, module.loss, arrow_points, real)
+        arrows = generator_loss_arrows(discriminator, module.loss, arrow_points, real, pack)
     return GameField(box=box, discriminator=d_grid, manifold=manifold, real=real.detach().float().cpu(),
                      fake=fake.detach().float().cpu(), arrow_points=arrow_points, arrows=arrows,
                      latent_dim=int(generator.latent_dim), latent_extent=float(latent_extent),
