@@ -27,6 +27,13 @@ NOISE = (
 )
 
 
+#: Warnings a demonstration triggers on purpose: resuming into the run's own folder, a collapsed early generator.
+DEMONSTRATION_NOISE = (
+    r".*Checkpoint directory .* exists and is not empty.*",
+    r".*birthday paradox: all \d+ batches .* collide.*",
+)
+
+
 def ignore_library_noise() -> None:
     """Ignore the warnings of :data:`NOISE` (what ``gan-lab-train`` does too)."""
     for pattern in NOISE:
@@ -34,7 +41,10 @@ def ignore_library_noise() -> None:
 
 
 def quiet_libraries() -> None:
-    """Lightning's informational lines off (accelerators, seed, tips), and :func:`ignore_library_noise`."""
+    """Lightning's informational lines off (accelerators, seed, tips), :func:`ignore_library_noise`, and the
+    warnings of :data:`DEMONSTRATION_NOISE` (for notebooks that stop and resume runs on purpose)."""
     for name in ("pytorch_lightning", "lightning", "lightning_fabric", "lightning.pytorch", "lightning.fabric"):
         logging.getLogger(name).setLevel(logging.WARNING)
     ignore_library_noise()
+    for pattern in DEMONSTRATION_NOISE:
+        warnings.filterwarnings("ignore", message=pattern)

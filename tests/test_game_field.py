@@ -178,3 +178,24 @@ def test_a_pacgan_discriminator_gets_packs_in_the_field(tmp_path):
     packs = pack_samples(x, 3)
     (grad,) = torch.autograd.grad(module.loss.generator_loss(module.discriminator(packs)), x)
     torch.testing.assert_close(generator_loss_arrows(module.discriminator, module.loss, fake[:9], pack=3), -3 * grad)
+
+
+def test_a_minibatch_discriminator_is_asked_about_each_point_among_the_fakes(tmp_path):
+    """With minibatch discrimination D's verdict depends on the batch: each grid point is shown on its own
+    among generated points, not as one batch of grid points (which would all look alike to the layer)."""
+    from conftest import NO_METRICS, compose_config, tiny_overrides
+    from hydra.utils import instantiate
+
+    from gan_lab.game.field import BATCH_DEPENDENT_GRID, CONTEXT_POINTS, batch_dependent, game_field, grid_points
+
+    cfg = compose_config([*tiny_overrides("grid25"), *NO_METRICS, "model=minibatch_gan_2d"], tmp_path)
+    module = instantiate(cfg.model)
+    assert batch_dependent(module.discriminator) and not batch_dependent(instantiate(
+        compose_config([*tiny_overrides("grid25"), *NO_METRICS], tmp_path).model).discriminator)
+    real, fake = torch.randn(200, 2), torch.randn(300, 2)
+    field = game_field(module, real, fake, grid_size=64, num_arrows=10)
+    assert field.discriminator.shape == (BATCH_DEPENDENT_GRID, BATCH_DEPENDENT_GRID)
+    corner = grid_points(field.box, BATCH_DEPENDENT_GRID)[:1]
+    with torch.no_grad():
+        expected = torch.sigmoid(module.discriminator(torch.cat([corner, fake[:CONTEXT_POINTS]]))[0])
+    torch.testing.assert_close(field.discriminator[0, 0], expected)

@@ -29,7 +29,14 @@ from torch import Tensor, nn
 
 from gan_lab.losses import GANLoss
 from gan_lab.metrics.js_grid import Box, square_box
+from gan_lab.nets.minibatch_discrimination import MinibatchDiscrimination
 from gan_lab.packing import pack_samples
+
+
+#: A batch-dependent D sees each grid point among this many generated points (or packs) ...
+CONTEXT_POINTS = 127
+#: ... on a grid of at most this many cells a side (one forward pass per cell: 1,024 of them).
+BATCH_DEPENDENT_GRID = 32
 
 
 @dataclass
@@ -85,15 +92,28 @@ def grid_points(box: Box, grid_size: int) -> Tensor:
     return torch.stack([x.flatten(), y.flatten()], dim=1)
 
 
+def batch_dependent(discriminator: nn.Module) -> bool:
+    """Whether D's verdict on a sample depends on the rest of its batch (a minibatch discrimination layer)."""
+    return any(isinstance(module, MinibatchDiscrimination) for module in discriminator.modules())
+
+
 @torch.no_grad()
-def discriminator_on_grid(discriminator: nn.Module, box: Box, grid_size: int, pack: int = 1) -> Tensor:
+def discriminator_on_grid(discriminator: nn.Module, box: Box, grid_size: int, pack: int = 1,
+                          context: Tensor | None = None) -> Tensor:
     """D(x) = sigmoid(logit) at the cell centres of a ``grid_size`` x ``grid_size`` grid over ``box``: ``(G, G)``.
 
     A PacGAN discriminator (``pack = m``) judges packs of m points; at x it is shown m copies of x: its
-    verdict on a generator collapsed onto x.
+    verdict on a generator collapsed onto x.  A discriminator whose verdict depends on the batch
+    (minibatch discrimination) is shown each grid point on its own in a batch with ``context`` (the
+    generated points, in packs if ``pack > 1``): its verdict on x as one of the generator's samples.
     """
     device = next(discriminator.parameters()).device
-    logits = discriminator(grid_points(box, grid_size).repeat(1, pack).to(device))  # (G * G,)
+    points = grid_points(box, grid_size).repeat(1, pack).to(device)  # (G * G, 2 m)
+    if context is None:
+        logits = discriminator(points)  # (G * G,)
+    else:
+        others = pack_samples(context[: len(context) // pack * pack].to(device), pack)
+        logits = torch.stack([discriminator(torch.cat([point[None], others]))[0] for point in points])
     return torch.sigmoid(logits).float().cpu().view(grid_size, grid_size)
 
 
@@ -172,15 +192,20 @@ def game_field(module, real: Tensor, fake: Tensor, box: Box | None = None, grid_
     :func:`gan_lab.metrics.js_grid.square_box` of ``real`` with ``margin``.  The networks run in eval
     mode (restored afterwards); the manifold is drawn by ``module.sampling_generator`` (the network
     the samples come from), D(x) and the arrows by ``module.discriminator`` and ``module.loss``, on
-    packs of ``module.pack`` points for a PacGAN.
+    packs of ``module.pack`` points for a PacGAN.  A batch-dependent D (minibatch discrimination) is
+    asked about each grid point among ``CONTEXT_POINTS`` generated ones, on a grid of at most
+    ``BATCH_DEPENDENT_GRID`` cells a side.
     """
     if fake.ndim != 2 or fake.shape[1] != 2 or real.ndim != 2 or real.shape[1] != 2:
         raise ValueError(f"real and fake must be (N, 2) points, got {tuple(real.shape)} and {tuple(fake.shape)}.")
     box = square_box(real, margin) if box is None else box
     discriminator, generator, pack = module.discriminator, module.sampling_generator, getattr(module, "pack", 1)
     arrow_points = fake[: num_arrows // pack * pack].detach().float().cpu()
+    context = None
+    if batch_dependent(discriminator):  # one forward per grid point: a coarser grid keeps it cheap
+        grid_size, context = min(grid_size, BATCH_DEPENDENT_GRID), fake[: CONTEXT_POINTS * pack].detach()
     with evaluation_mode(discriminator, generator):
-        d_grid = discriminator_on_grid(discriminator, box, grid_size, pack)
+        d_grid = discriminator_on_grid(discriminator, box, grid_size, pack, context)
         manifold = generator_manifold(generator, manifold_lines, points_per_line, latent_extent)
         arrows = generator_loss_arrows(discriminator, module.loss, arrow_points, real, pack)
     return GameField(box=box, discriminator=d_grid, manifold=manifold, real=real.detach().float().cpu(),
