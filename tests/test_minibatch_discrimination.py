@@ -13,10 +13,13 @@ import torch
 from omegaconf import OmegaConf
 
 import gan_lab.nets.minibatch_discrimination as mbd
+import gan_lab.nets.minibatch_native as native
+import gan_lab.nets.minibatch_routes as routes
 from gan_lab.nets import DCGANDiscriminator, MinibatchDiscrimination, MLPDiscriminator
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-ROUTE_NAMES = sorted(mbd.ROUTES)  # broadcast, cdist, fused
+ROUTE_NAMES = sorted(mbd.ROUTES)  # auto, broadcast, cdist, fused, native
+needs_native = pytest.mark.skipif(not native.available(), reason="no C compiler: the native route is unavailable")
 
 
 def naive_closeness(features: torch.Tensor, T: torch.Tensor, num_kernels: int, kernel_dim: int) -> torch.Tensor:
@@ -45,7 +48,9 @@ def closeness_of(layer: MinibatchDiscrimination, features: torch.Tensor) -> torc
 
 @pytest.fixture(params=ROUTE_NAMES)
 def layer(request):
-    """A = 6, B = 4, C = 3 in float64, once per route (the default "fused" and the two reference routes)."""
+    """A = 6, B = 4, C = 3 in float64, once per route (the default "auto", the fast and the reference routes)."""
+    if request.param == "native" and not native.available():
+        pytest.skip("no C compiler: the native route is unavailable")
     torch.manual_seed(0)
     layer = MinibatchDiscrimination(in_features=6, num_kernels=4, kernel_dim=3).double()
     layer.route = request.param
@@ -58,7 +63,7 @@ def test_defaults_widths_and_export():
     assert "MinibatchDiscrimination" in gan_lab.nets.__all__
     layer = MinibatchDiscrimination(32)
     assert (layer.in_features, layer.num_kernels, layer.kernel_dim, layer.out_features) == (32, 100, 5, 132)
-    assert layer.T.shape == (32, 100 * 5) and layer.route == "fused"
+    assert layer.T.shape == (32, 100 * 5) and layer.route == "auto"
     assert "in_features=32, num_kernels=100, kernel_dim=5" in repr(layer)
 
 
@@ -146,13 +151,15 @@ def test_second_derivatives_for_gradient_penalties(layer):
 
 def test_the_three_routes_agree_also_on_ties_and_across_blocks(monkeypatch):
     """Same values and gradients from every route, with duplicated rows (sign(0) = 0) and a multi-block backward."""
-    monkeypatch.setattr(mbd, "_BLOCK_ELEMENTS", 2 * 7 * 7)  # fused backward in blocks of 2 kernels out of 5
+    monkeypatch.setattr(routes, "_BLOCK_ELEMENTS", 2 * 7 * 7)  # fused route in blocks of 2 kernels out of 5
     torch.manual_seed(3)
     m = torch.randn(5, 7, 3, dtype=torch.float64)
     m[:, 4] = m[:, 1]  # a tie between samples 1 and 4 in every kernel and coordinate
     upstream = torch.randn(5, 7, dtype=torch.float64)
     results = {}
     for name, route in mbd.ROUTES.items():
+        if name == "native" and not native.available():
+            continue
         x = m.clone().requires_grad_()
         out = route(x)
         (grad,) = torch.autograd.grad(out, x, upstream)
