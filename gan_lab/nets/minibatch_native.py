@@ -51,9 +51,9 @@ FLAG_SETS = (
 #: Below this many pairs x kernels (B N^2), one thread: a thread hand-off costs tens of microseconds.
 _THREAD_MIN_WORK = 1 << 18
 
-_SIGNATURES = {
-    "forward": lambda real: [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_long, ctypes.c_long, ctypes.c_long, real],
-    "backward": lambda real: [ctypes.c_void_p] * 3 + [ctypes.c_long] * 3 + [real],
+_SIGNATURES = {  # mbd_forward_*(planes, o, table, B, C, N, max_l1), mbd_backward_*(planes, table, g, grad, B, C, N)
+    "forward": lambda real: [ctypes.c_void_p] * 3 + [ctypes.c_long] * 3 + [real],
+    "backward": lambda real: [ctypes.c_void_p] * 4 + [ctypes.c_long] * 3,
 }
 _SUFFIX = {torch.float32: ("f32", ctypes.c_float), torch.float64: ("f64", ctypes.c_double)}
 
@@ -139,8 +139,11 @@ def _self_check(lib: ctypes.CDLL) -> None:
     upstream = torch.randn(3, 7, generator=gen, dtype=torch.float64)
     (expected_grad,) = torch.autograd.grad(expected, x, upstream)
     planes = m.transpose(1, 2).contiguous()
-    ok = torch.allclose(_call(lib, "forward", 50.0, planes), expected, rtol=1e-12, atol=1e-12) and torch.allclose(
-        _call(lib, "backward", 50.0, planes, upstream).transpose(1, 2), expected_grad, rtol=1e-10, atol=1e-12
+    o, table = planes.new_empty(3, 7), planes.new_empty(3, 21)
+    _call(lib, "forward", planes, o, table, max_l1=50.0)
+    grad = _call(lib, "backward", planes, table, upstream, torch.empty_like(planes)).transpose(1, 2)
+    ok = torch.allclose(o, expected, rtol=1e-12, atol=1e-12) and torch.allclose(
+        grad, expected_grad, rtol=1e-10, atol=1e-12
     )
     if not ok:
         raise RuntimeError("the compiled kernels disagree with PyTorch on a small check")
@@ -159,20 +162,22 @@ def _pool(workers: int) -> ThreadPoolExecutor:
         return _POOL[2]
 
 
-def _call(lib: ctypes.CDLL, name: str, max_l1: float, planes: Tensor, grad_o: Tensor | None = None) -> Tensor:
-    """Run ``mbd_<name>`` on contiguous ``planes`` (B, C, N) (and dL/do (B, N)), the kernels split over threads."""
-    kernels, dim, n = planes.shape
-    suffix, real = _SUFFIX[planes.dtype]
-    function = getattr(lib, f"mbd_{name}_{suffix}")
-    out = planes.new_empty((kernels, n) if grad_o is None else (kernels, dim, n))
-    size = planes.element_size()
+def _call(lib: ctypes.CDLL, name: str, planes: Tensor, *arrays: Tensor, max_l1: float | None = None) -> Tensor:
+    """Run ``mbd_<name>`` on contiguous (B, ...) arrays, the B kernels split over threads; return the last array.
 
-    def run(start: int, stop: int) -> int:  # kernels start..stop-1: offsets into each (B, ...) array
-        pointers = [planes.data_ptr() + start * dim * n * size]
-        if grad_o is not None:
-            pointers.append(grad_o.data_ptr() + start * n * size)
-        pointers.append(out.data_ptr() + start * out.stride(0) * size)
-        return function(*pointers, stop - start, dim, n, max_l1)
+    The arrays are the C function's pointer arguments in order (inputs, then outputs); kernel b's part of
+    each starts at b times its stride along the first dimension.
+    """
+    kernels, dim, n = planes.shape
+    suffix, _ = _SUFFIX[planes.dtype]
+    function = getattr(lib, f"mbd_{name}_{suffix}")
+    arrays = (planes, *arrays)
+    size = planes.element_size()
+    extra = () if max_l1 is None else (max_l1,)
+
+    def run(start: int, stop: int) -> int:
+        pointers = [a.data_ptr() + start * a.stride(0) * size for a in arrays]
+        return function(*pointers, stop - start, dim, n, *extra)
 
     workers = min(torch.get_num_threads(), kernels)
     if workers <= 1 or kernels * n * n < _THREAD_MIN_WORK:
@@ -182,14 +187,21 @@ def _call(lib: ctypes.CDLL, name: str, max_l1: float, planes: Tensor, grad_o: Te
         codes = list(_pool(workers).map(run, bounds[:-1], bounds[1:]))
     if any(codes):
         raise MemoryError(f"minibatch_native: mbd_{name}_{suffix} could not allocate its scratch row")
-    return out
+    return arrays[-1]
 
 
-def forward(planes: Tensor, max_l1: float) -> Tensor:
-    """o (B, N) from M as contiguous coordinate planes (B, C, N), float32 or float64, all finite."""
-    return _call(library(), "forward", max_l1, planes)
+def forward(planes: Tensor, max_l1: float) -> tuple[Tensor, Tensor]:
+    """o (B, N) and the closeness table (B, N (N - 1) / 2: pairs i < j, row by row) from M as planes (B, C, N).
+
+    ``planes`` is contiguous, float32 or float64, and finite.
+    """
+    kernels, _, n = planes.shape
+    o = planes.new_empty(kernels, n)
+    table = planes.new_empty(kernels, n * (n - 1) // 2)
+    _call(library(), "forward", planes, o, table, max_l1=max_l1)
+    return o, table
 
 
-def backward(planes: Tensor, grad_o: Tensor, max_l1: float) -> Tensor:
-    """dL/dM as planes (B, C, N), from the planes and dL/do (B, N)."""
-    return _call(library(), "backward", max_l1, planes, grad_o.contiguous())
+def backward(planes: Tensor, table: Tensor, grad_o: Tensor) -> Tensor:
+    """dL/dM as planes (B, C, N), from the planes, the forward's table and dL/do (B, N)."""
+    return _call(library(), "backward", planes, table, grad_o.contiguous(), torch.empty_like(planes))
