@@ -170,6 +170,69 @@ def test_the_three_routes_agree_also_on_ties_and_across_blocks(monkeypatch):
         torch.testing.assert_close(grad, ref_grad, rtol=1e-10, atol=1e-12, msg=f"route {name}: gradients")
 
 
+@needs_native
+def test_native_float32_matches_float64_reference_with_ties_and_far_pairs():
+    """The float32 kernels (the fixture checks float64): ties, far pairs exactly 0, odd sizes."""
+    torch.manual_seed(6)
+    m = torch.randn(9, 37, 5, dtype=torch.float64) * 0.7
+    m[:, 3] = m[:, 30]  # ties in every coordinate
+    m[:, 7] += 40.0  # row 7 is far from every other: its pairs count exactly 0
+    upstream = torch.randn(9, 37, dtype=torch.float64)
+    x64, x32 = m.clone().requires_grad_(), m.float().requires_grad_()
+    ref = mbd.closeness_broadcast(x64)
+    out = mbd.closeness_native(x32)
+    (ref_grad,) = torch.autograd.grad(ref, x64, upstream)
+    (grad,) = torch.autograd.grad(out, x32, upstream.float())
+    assert out.dtype == grad.dtype == torch.float32 and torch.equal(out[:, 7], torch.zeros(9))
+    torch.testing.assert_close(out.double(), ref, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(grad.double(), ref_grad, rtol=1e-4, atol=1e-5)
+
+
+@needs_native
+def test_native_threads_split_the_kernels_without_changing_a_bit(monkeypatch):
+    monkeypatch.setattr(native, "_THREAD_MIN_WORK", 0)  # split even this small work
+    m = torch.randn(7, 10, 3).requires_grad_()  # 7 kernels over 3 threads: chunks of 2, 2 and 3
+    upstream = torch.randn(7, 10)
+    threads = torch.get_num_threads()
+    results = []
+    try:
+        for count in (1, 3):
+            torch.set_num_threads(count)
+            out = mbd.closeness_native(m)
+            results.append((out, *torch.autograd.grad(out, m, upstream)))
+    finally:
+        torch.set_num_threads(threads)
+    assert all(torch.equal(a, b) for a, b in zip(*results))
+
+
+@needs_native
+def test_native_build_is_cached_per_directory(tmp_path):
+    path = native.build(tmp_path)  # the one compile in the tests: about a second
+    assert path.parent == tmp_path and path.suffix == ".so"
+    assert native.build(tmp_path) == path and len(list(tmp_path.iterdir())) == 1  # found, not rebuilt
+
+
+def test_without_a_compiler_the_default_route_is_pure_pytorch(monkeypatch, tmp_path):
+    monkeypatch.setenv("CC", str(tmp_path / "no-such-compiler"))
+    monkeypatch.setenv("GAN_LAB_CACHE", str(tmp_path))  # an empty cache: nothing built to fall back on
+    native.library.cache_clear()
+    try:
+        with pytest.warns(UserWarning, match="compiled kernels unavailable"):
+            assert not native.available()
+        torch.manual_seed(7)
+        layer = MinibatchDiscrimination(6, num_kernels=4, kernel_dim=3).double()
+        x = torch.randn(5, 6, dtype=torch.float64)
+        expected = layer(x)  # route "auto"
+        layer.route = "fused"
+        torch.testing.assert_close(expected, layer(x), rtol=0, atol=0)
+        layer.route = "native"
+        with pytest.raises(RuntimeError, match="'native' route is unavailable"):
+            layer(x)
+    finally:
+        monkeypatch.undo()
+        native.library.cache_clear()
+
+
 def test_small_closeness_is_not_lost_to_cancellation():
     """o far below float32's resolution of 1 must keep its relative accuracy (no 'sum over all j, minus 1')."""
     torch.manual_seed(4)
