@@ -1,6 +1,6 @@
 """Minibatch discrimination on a CPU: four routes to the same layer, and the layer's cost inside a discriminator.
 
-    python experiments/benchmarks/minibatch_discrimination_speed.py [--repeats 11]
+    python experiments/benchmarks/minibatch_discrimination_speed.py [--repeats 11] [--threads T]
 
 0. The compiled route's build (``gan_lab.nets.minibatch_native.build``) into
    an empty directory: the one-off cost of the first use on a machine.
@@ -16,8 +16,9 @@
    broadcast route) and the table also gives what each keeps for the
    backward pass.
 2. One discriminator step (forward on a real and on a fake batch, BCE loss,
-   backward, Adam step) without the layer and with it (100 x 5 kernels, as in
-   ``model=minibatch_gan``), for the grid25 MLP and the digits 8x8 DCGAN
+   backward, fused Adam step as ``configs/model/gan.yaml`` sets it) without
+   the layer and with it (100 x 5 kernels, as in ``model=minibatch_gan``),
+   for the grid25 MLP and the digits 8x8 DCGAN
    discriminators of ``configs/net``: the layer's overhead ratio with the
    "native", "fused" and "cdist" routes.
 
@@ -143,7 +144,7 @@ def discriminator_steps(repeats: int) -> None:
         "grid25 MLP (128, 128, 128)": (mlp, (2,), [64, 256]),
         "digits DCGAN 8x8, base width 32": (dcgan, (1, 8, 8), [16, 64]),
     }
-    print("\n## One discriminator step (real + fake batch, BCE, backward, Adam), layer of 100 x 5 kernels\n")
+    print("\n## One discriminator step (real + fake batch, BCE, backward, fused Adam), layer of 100 x 5 kernels\n")
     print("| discriminator | batch | without (ms) | with, native (ms) | with, fused (ms) | with, cdist (ms) "
           "| overhead ratio, native | overhead ratio, fused | overhead ratio, cdist | noise |")
     print("|---|---|---|---|---|---|---|---|---|---|")
@@ -153,7 +154,10 @@ def discriminator_steps(repeats: int) -> None:
             nets = {"without": build(None)} | {route: build(minibatch) for route in STEP_ROUTES}
             for route in STEP_ROUTES:
                 nets[route].head.minibatch.route = route
-            optimisers = {k: torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999)) for k, d in nets.items()}
+            # fused Adam, as configs/model/gan.yaml gives GANModule (T adds 0.5 M parameters to the DCGAN's 34 k)
+            optimisers = {
+                k: torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999), fused=True) for k, d in nets.items()
+            }
             real, fake = torch.randn(batch, *shape), torch.randn(batch, *shape)
             ones, zeros = torch.ones(batch), torch.zeros(batch)
 
@@ -179,7 +183,10 @@ def discriminator_steps(repeats: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=11, help="timed runs per route and case (best reported)")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own choice)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)  # 1 thread is the steadier comparison when other jobs share the cores
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs, "
           f"{platform.machine()}, Python {platform.python_version()}; "
           f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
