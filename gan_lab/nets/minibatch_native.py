@@ -92,19 +92,21 @@ def build(directory: Path | None = None) -> Path:
             return target
         with tempfile.TemporaryDirectory(dir=directory) as tmp:
             obj, lib = Path(tmp, "kernels.o"), Path(tmp, "kernels.so")
-            steps = ([compiler, *flags, "-c", str(SOURCE), "-o", str(obj)], [compiler, "-shared", str(obj), "-o", str(lib), "-lm"])
+            compile_step = [compiler, *flags, "-c", str(SOURCE), "-o", str(obj)]
+            link_step = [compiler, "-shared", str(obj), "-o", str(lib), "-lm"]  # no -ffast-math here: see FLAG_SETS
             try:
-                for step in steps:
+                for step in (compile_step, link_step):
                     subprocess.run(step, check=True, capture_output=True, timeout=120)
             except (OSError, subprocess.SubprocessError) as error:
-                errors.append(f"{' '.join(flags)}: {getattr(error, 'stderr', b'') or error}")
+                stderr = getattr(error, "stderr", None)
+                errors.append(f"{' '.join(flags)}: {stderr.decode(errors='replace').strip() if stderr else error}")
                 continue
             os.replace(lib, target)  # atomic, so processes building at the same time cannot see half a file
         return target
     raise RuntimeError("building minibatch_native.c failed: " + "; ".join(map(str, errors)))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def library() -> ctypes.CDLL | None:
     """The loaded kernels, or None (with one warning saying why) if they cannot be built or fail the check."""
     if os.environ.get("GAN_LAB_NATIVE", "1") == "0":

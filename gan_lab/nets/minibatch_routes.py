@@ -20,7 +20,7 @@ propagation is exact; the fast routes assume finite values.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
