@@ -52,8 +52,8 @@ FLAG_SETS = (
 _THREAD_MIN_WORK = 1 << 18
 
 _SIGNATURES = {  # mbd_forward_*(planes, o, table, B, C, N, max_l1), mbd_backward_*(planes, table, g, grad, B, C, N)
-    "forward": lambda real: [ctypes.c_void_p] * 3 + [ctypes.c_long] * 3 + [real],
-    "backward": lambda real: [ctypes.c_void_p] * 4 + [ctypes.c_long] * 3,
+    "forward": lambda real: [ctypes.c_void_p] * 3 + [ctypes.c_int64] * 3 + [real],
+    "backward": lambda real: [ctypes.c_void_p] * 4 + [ctypes.c_int64] * 3,
 }
 _SUFFIX = {torch.float32: ("f32", ctypes.c_float), torch.float64: ("f64", ctypes.c_double)}
 
