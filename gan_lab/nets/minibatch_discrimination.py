@@ -70,7 +70,8 @@ class MinibatchDiscrimination(nn.Module):
     """Append to each feature row how close it is to the other rows of its batch.
 
     Salimans et al. (2016), section 3.2; see the module docstring for the
-    maths, the authors' code and the differences from it.
+    maths and the differences from the authors' code, and
+    ``docs/minibatch_discrimination.md`` for their code and the measurements.
 
     Args:
         in_features: A, the width of the incoming features f(x).
