@@ -184,9 +184,10 @@ def _call(lib: ctypes.CDLL, name: str, planes: Tensor, *arrays: Tensor, max_l1: 
     workers = min(torch.get_num_threads(), kernels)
     if workers <= 1 or kernels * n * n < _THREAD_MIN_WORK:
         codes = [run(0, kernels)]
-    else:
+    else:  # the calling thread takes the last share itself: one hand-off fewer
         bounds = [kernels * k // workers for k in range(workers + 1)]
-        codes = list(_pool(workers).map(run, bounds[:-1], bounds[1:]))
+        futures = [_pool(workers - 1).submit(run, start, stop) for start, stop in zip(bounds[:-2], bounds[1:-1])]
+        codes = [run(bounds[-2], bounds[-1])] + [future.result() for future in futures]
     if any(codes):
         raise MemoryError(f"minibatch_native: mbd_{name}_{suffix} could not allocate its scratch row")
     return arrays[-1]
