@@ -212,6 +212,14 @@ def test_native_build_is_cached_per_directory(tmp_path):
     assert native.build(tmp_path) == path and len(list(tmp_path.iterdir())) == 1  # found, not rebuilt
 
 
+@needs_native
+def test_loading_the_native_kernels_keeps_subnormals():
+    """The library is compiled with -ffast-math but linked without: the process must not switch to flush-to-zero."""
+    assert native.available()
+    tiny = torch.tensor([1e-40])  # a float32 subnormal
+    assert (tiny * 1.0).item() > 0 and (tiny + 0.0).item() > 0
+
+
 def test_without_a_compiler_the_default_route_is_pure_pytorch(monkeypatch, tmp_path):
     monkeypatch.setenv("CC", str(tmp_path / "no-such-compiler"))
     monkeypatch.setenv("GAN_LAB_CACHE", str(tmp_path))  # an empty cache: nothing built to fall back on
