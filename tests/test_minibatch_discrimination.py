@@ -13,10 +13,13 @@ import torch
 from omegaconf import OmegaConf
 
 import gan_lab.nets.minibatch_discrimination as mbd
+import gan_lab.nets.minibatch_native as native
+import gan_lab.nets.minibatch_routes as routes
 from gan_lab.nets import DCGANDiscriminator, MinibatchDiscrimination, MLPDiscriminator
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-ROUTE_NAMES = sorted(mbd.ROUTES)  # broadcast, cdist, fused
+ROUTE_NAMES = sorted(mbd.ROUTES)  # auto, broadcast, cdist, fused, native
+needs_native = pytest.mark.skipif(not native.available(), reason="no C compiler: the native route is unavailable")
 
 
 def naive_closeness(features: torch.Tensor, T: torch.Tensor, num_kernels: int, kernel_dim: int) -> torch.Tensor:
@@ -45,7 +48,9 @@ def closeness_of(layer: MinibatchDiscrimination, features: torch.Tensor) -> torc
 
 @pytest.fixture(params=ROUTE_NAMES)
 def layer(request):
-    """A = 6, B = 4, C = 3 in float64, once per route (the default "fused" and the two reference routes)."""
+    """A = 6, B = 4, C = 3 in float64, once per route (the default "auto", the fast and the reference routes)."""
+    if request.param == "native" and not native.available():
+        pytest.skip("no C compiler: the native route is unavailable")
     torch.manual_seed(0)
     layer = MinibatchDiscrimination(in_features=6, num_kernels=4, kernel_dim=3).double()
     layer.route = request.param
@@ -58,7 +63,7 @@ def test_defaults_widths_and_export():
     assert "MinibatchDiscrimination" in gan_lab.nets.__all__
     layer = MinibatchDiscrimination(32)
     assert (layer.in_features, layer.num_kernels, layer.kernel_dim, layer.out_features) == (32, 100, 5, 132)
-    assert layer.T.shape == (32, 100 * 5) and layer.route == "fused"
+    assert layer.T.shape == (32, 100 * 5) and layer.route == "auto"
     assert "in_features=32, num_kernels=100, kernel_dim=5" in repr(layer)
 
 
@@ -146,13 +151,15 @@ def test_second_derivatives_for_gradient_penalties(layer):
 
 def test_the_three_routes_agree_also_on_ties_and_across_blocks(monkeypatch):
     """Same values and gradients from every route, with duplicated rows (sign(0) = 0) and a multi-block backward."""
-    monkeypatch.setattr(mbd, "_BLOCK_ELEMENTS", 2 * 7 * 7)  # fused backward in blocks of 2 kernels out of 5
+    monkeypatch.setattr(routes, "_BLOCK_ELEMENTS", 2 * 7 * 7)  # fused route in blocks of 2 kernels out of 5
     torch.manual_seed(3)
     m = torch.randn(5, 7, 3, dtype=torch.float64)
     m[:, 4] = m[:, 1]  # a tie between samples 1 and 4 in every kernel and coordinate
     upstream = torch.randn(5, 7, dtype=torch.float64)
     results = {}
     for name, route in mbd.ROUTES.items():
+        if name == "native" and not native.available():
+            continue
         x = m.clone().requires_grad_()
         out = route(x)
         (grad,) = torch.autograd.grad(out, x, upstream)
@@ -161,6 +168,77 @@ def test_the_three_routes_agree_also_on_ties_and_across_blocks(monkeypatch):
     for name, (out, grad) in results.items():
         torch.testing.assert_close(out, ref_out, rtol=1e-12, atol=1e-12, msg=f"route {name}: values")
         torch.testing.assert_close(grad, ref_grad, rtol=1e-10, atol=1e-12, msg=f"route {name}: gradients")
+
+
+@needs_native
+def test_native_float32_matches_float64_reference_with_ties_and_far_pairs():
+    """The float32 kernels (the fixture checks float64): ties, far pairs exactly 0, odd sizes."""
+    torch.manual_seed(6)
+    m = torch.randn(9, 37, 5, dtype=torch.float64) * 0.7
+    m[:, 3] = m[:, 30]  # ties in every coordinate
+    m[:, 7] += 40.0  # row 7 is far from every other: its pairs count exactly 0
+    upstream = torch.randn(9, 37, dtype=torch.float64)
+    x64, x32 = m.clone().requires_grad_(), m.float().requires_grad_()
+    ref = mbd.closeness_broadcast(x64)
+    out = mbd.closeness_native(x32)
+    (ref_grad,) = torch.autograd.grad(ref, x64, upstream)
+    (grad,) = torch.autograd.grad(out, x32, upstream.float())
+    assert out.dtype == grad.dtype == torch.float32 and torch.equal(out[:, 7], torch.zeros(9))
+    torch.testing.assert_close(out.double(), ref, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(grad.double(), ref_grad, rtol=1e-4, atol=1e-5)
+
+
+@needs_native
+def test_native_threads_split_the_kernels_without_changing_a_bit(monkeypatch):
+    monkeypatch.setattr(native, "_THREAD_MIN_WORK", 0)  # split even this small work
+    m = torch.randn(7, 10, 3).requires_grad_()  # 7 kernels over 3 threads: chunks of 2, 2 and 3
+    upstream = torch.randn(7, 10)
+    threads = torch.get_num_threads()
+    results = []
+    try:
+        for count in (1, 3):
+            torch.set_num_threads(count)
+            out = mbd.closeness_native(m)
+            results.append((out, *torch.autograd.grad(out, m, upstream)))
+    finally:
+        torch.set_num_threads(threads)
+    assert all(torch.equal(a, b) for a, b in zip(*results))
+
+
+@needs_native
+def test_native_build_is_cached_per_directory(tmp_path):
+    path = native.build(tmp_path)  # the one compile in the tests: about a second
+    assert path.parent == tmp_path and path.suffix == ".so"
+    assert native.build(tmp_path) == path and len(list(tmp_path.iterdir())) == 1  # found, not rebuilt
+
+
+@needs_native
+def test_loading_the_native_kernels_keeps_subnormals():
+    """The library is compiled with -ffast-math but linked without: the process must not switch to flush-to-zero."""
+    assert native.available()
+    tiny = torch.tensor([1e-40])  # a float32 subnormal
+    assert (tiny * 1.0).item() > 0 and (tiny + 0.0).item() > 0
+
+
+def test_without_a_compiler_the_default_route_is_pure_pytorch(monkeypatch, tmp_path):
+    monkeypatch.setenv("CC", str(tmp_path / "no-such-compiler"))
+    monkeypatch.setenv("GAN_LAB_CACHE", str(tmp_path))  # an empty cache: nothing built to fall back on
+    native.library.cache_clear()
+    try:
+        with pytest.warns(UserWarning, match="compiled kernels unavailable"):
+            assert not native.available()
+        torch.manual_seed(7)
+        layer = MinibatchDiscrimination(6, num_kernels=4, kernel_dim=3).double()
+        x = torch.randn(5, 6, dtype=torch.float64)
+        expected = layer(x)  # route "auto"
+        layer.route = "fused"
+        torch.testing.assert_close(expected, layer(x), rtol=0, atol=0)
+        layer.route = "native"
+        with pytest.raises(RuntimeError, match="'native' route is unavailable"):
+            layer(x)
+    finally:
+        monkeypatch.undo()
+        native.library.cache_clear()
 
 
 def test_small_closeness_is_not_lost_to_cancellation():

@@ -1,26 +1,32 @@
-"""Minibatch discrimination on a CPU: three routes to the same layer, and the layer's cost inside a discriminator.
+"""Minibatch discrimination on a CPU: four routes to the same layer, and the layer's cost inside a discriminator.
 
-    python experiments/benchmarks/minibatch_discrimination_speed.py [--repeats 11]
+    python experiments/benchmarks/minibatch_discrimination_speed.py [--repeats 11] [--threads T]
 
+0. The compiled route's build (``gan_lab.nets.minibatch_native.build``) into
+   an empty directory: the one-off cost of the first use on a machine.
 1. The layer alone (``gan_lab.nets.MinibatchDiscrimination``, B = 100 kernels
    of C = 5), forward + backward to T and to the input, for batch sizes N and
-   feature widths A around gan_lab's: the three routes of
-   ``gan_lab.nets.minibatch_discrimination.ROUTES`` on the same layer and
-   inputs, interleaved (each repeat runs every route once, in a rotating
-   order), best of ``--repeats``.  The routes must give the same values and
-   gradients (checked first, printed as the largest relative difference from
-   the broadcast route) and the table also gives what each keeps for the
+   feature widths A around gan_lab's: the routes "native" (compiled C, what
+   the default "auto" runs when it is available), "fused" (pure PyTorch, what
+   "auto" runs otherwise), "cdist" and "broadcast" (autograd references) of
+   ``gan_lab.nets.minibatch_routes.ROUTES``, on the same layer and inputs,
+   interleaved (each repeat runs every route once, in a rotating order), best
+   of ``--repeats``.  The routes must give the same values and gradients
+   (checked first, printed as the largest relative difference from the
+   broadcast route) and the table also gives what each keeps for the
    backward pass.
 2. One discriminator step (forward on a real and on a fake batch, BCE loss,
-   backward, Adam step) without the layer and with it (100 x 5 kernels, as in
-   ``model=minibatch_gan``), for the grid25 MLP and the digits 8x8 DCGAN
-   discriminators of ``configs/net``: the layer's overhead ratio, with the
-   default "fused" route and with the "cdist" route.
+   backward, fused Adam step as ``configs/model/gan.yaml`` sets it) without
+   the layer and with it (100 x 5 kernels, as in ``model=minibatch_gan``),
+   for the grid25 MLP and the digits 8x8 DCGAN
+   discriminators of ``configs/net``: the layer's overhead ratio with the
+   "native", "fused" and "cdist" routes.
 
 Timings are wall-clock on however many threads torch uses (printed), best of
 ``--repeats``: other jobs on the machine can only add time, and the
 "noise" column (the largest median / best ratio of the row) shows how much
-they did; near 1 means a quiet run.  About 30 s on 2 cores.
+they did; near 1 means a quiet run.  The load average (other processes
+wanting the cores) is printed at the start and the end.  About 40 s on 2 cores.
 """
 
 from __future__ import annotations
@@ -29,18 +35,20 @@ import argparse
 import os
 import platform
 import statistics
+import tempfile
 import time
+from pathlib import Path
 from typing import Callable
 
 import torch
 import torch.nn.functional as F
 
-from gan_lab.nets import DCGANDiscriminator, MinibatchDiscrimination, MLPDiscriminator
-from gan_lab.nets.minibatch_discrimination import ROUTES
+from gan_lab.nets import DCGANDiscriminator, MinibatchDiscrimination, MLPDiscriminator, minibatch_native
 
 NUM_KERNELS, KERNEL_DIM = 100, 5
-LAYER_SIZES = [(64, 64), (64, 512), (128, 256), (256, 128), (256, 512)]  # (N, A)
-ROUTE_ORDER = ["cdist", "broadcast", "fused"]
+LAYER_SIZES = [(16, 512), (64, 64), (64, 512), (128, 256), (256, 128), (256, 512)]  # (N, A)
+ROUTE_ORDER = ["native", "fused", "cdist", "broadcast"]
+STEP_ROUTES = ["native", "fused", "cdist"]
 
 
 def interleaved_best(
@@ -80,9 +88,9 @@ def saved_megabytes(fn: Callable[[], torch.Tensor]) -> float:
 
 def layer_routes(repeats: int) -> None:
     print("## The layer alone: forward + backward, B x C = 100 x 5\n")
-    print("| N | A | cdist (ms) | broadcast (ms) | fused, the layer's route (ms) | broadcast / cdist | cdist / fused "
-          "| max rel. diff. values, grads | kept for backward: cdist / broadcast / fused (MB) | noise |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| N | A | native (ms) | fused (ms) | cdist (ms) | broadcast (ms) | fused / native | cdist / native "
+          "| max rel. diff. values, grads | kept for backward: native / fused / cdist / broadcast (MB) | noise |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for n, a in LAYER_SIZES:
         torch.manual_seed(0)
         layer = MinibatchDiscrimination(a, NUM_KERNELS, KERNEL_DIM)
@@ -116,11 +124,10 @@ def layer_routes(repeats: int) -> None:
         memory = {r: saved_megabytes(lambda r=r: run(r)) for r in ROUTE_ORDER}
 
         t, noise = interleaved_best({r: step(r) for r in ROUTE_ORDER}, repeats)
-        print(f"| {n} | {a} | {t['cdist'] * 1e3:.1f} | {t['broadcast'] * 1e3:.1f} | {t['fused'] * 1e3:.1f} "
-              f"| {t['broadcast'] / t['cdist']:.2f} | {t['cdist'] / t['fused']:.2f} "
-              f"| {value_diff:.0e}, {grad_diff:.0e} "
-              f"| {memory['cdist']:.0f} / {memory['broadcast']:.0f} / {memory['fused']:.0f} | {noise:.2f} |",
-              flush=True)
+        print(f"| {n} | {a} | " + " | ".join(f"{t[r] * 1e3:.2f}" for r in ROUTE_ORDER)
+              + f" | {t['fused'] / t['native']:.1f} | {t['cdist'] / t['native']:.1f} "
+              f"| {value_diff:.0e}, {grad_diff:.0e} | " + " / ".join(f"{memory[r]:.1f}" for r in ROUTE_ORDER)
+              + f" | {noise:.2f} |", flush=True)
 
 
 def discriminator_steps(repeats: int) -> None:
@@ -137,16 +144,20 @@ def discriminator_steps(repeats: int) -> None:
         "grid25 MLP (128, 128, 128)": (mlp, (2,), [64, 256]),
         "digits DCGAN 8x8, base width 32": (dcgan, (1, 8, 8), [16, 64]),
     }
-    print("\n## One discriminator step (real + fake batch, BCE, backward, Adam), layer of 100 x 5 kernels\n")
-    print("| discriminator | batch | without (ms) | with, fused (ms) | with, cdist (ms) "
-          "| overhead ratio, fused | overhead ratio, cdist | noise |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("\n## One discriminator step (real + fake batch, BCE, backward, fused Adam), layer of 100 x 5 kernels\n")
+    print("| discriminator | batch | without (ms) | with, native (ms) | with, fused (ms) | with, cdist (ms) "
+          "| overhead ratio, native | overhead ratio, fused | overhead ratio, cdist | noise |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name, (build, shape, batches) in cases.items():
         for batch in batches:
             torch.manual_seed(0)
-            nets = {"without": build(None), "fused": build(minibatch), "cdist": build(minibatch)}
-            nets["cdist"].head.minibatch.route = "cdist"
-            optimisers = {k: torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999)) for k, d in nets.items()}
+            nets = {"without": build(None)} | {route: build(minibatch) for route in STEP_ROUTES}
+            for route in STEP_ROUTES:
+                nets[route].head.minibatch.route = route
+            # fused Adam, as configs/model/gan.yaml gives GANModule (T adds 0.5 M parameters to the DCGAN's 34 k)
+            optimisers = {
+                k: torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999), fused=True) for k, d in nets.items()
+            }
             real, fake = torch.randn(batch, *shape), torch.randn(batch, *shape)
             ones, zeros = torch.ones(batch), torch.zeros(batch)
 
@@ -164,20 +175,31 @@ def discriminator_steps(repeats: int) -> None:
                 return fn
 
             t, noise = interleaved_best({k: step(k) for k in nets}, repeats)
-            print(f"| {name} | {batch} | {t['without'] * 1e3:.2f} | {t['fused'] * 1e3:.2f} | {t['cdist'] * 1e3:.2f} "
-                  f"| {t['fused'] / t['without']:.1f} | {t['cdist'] / t['without']:.1f} | {noise:.2f} |", flush=True)
+            print(f"| {name} | {batch} | {t['without'] * 1e3:.2f} | "
+                  + " | ".join(f"{t[r] * 1e3:.2f}" for r in STEP_ROUTES) + " | "
+                  + " | ".join(f"{t[r] / t['without']:.1f}" for r in STEP_ROUTES) + f" | {noise:.2f} |", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=11, help="timed runs per route and case (best reported)")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own choice)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)  # 1 thread is the steadier comparison when other jobs share the cores
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs, "
-          f"{platform.machine()}, Python {platform.python_version()}\n")
+          f"{platform.machine()}, Python {platform.python_version()}; "
+          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
+    if not minibatch_native.available():
+        raise SystemExit("the native route is unavailable (no C compiler?): nothing to compare")
+    with tempfile.TemporaryDirectory() as empty:
+        start = time.perf_counter()
+        minibatch_native.build(Path(empty))
+        print(f"Building the native route from scratch: {time.perf_counter() - start:.2f} s\n")
     start = time.perf_counter()
     layer_routes(args.repeats)
     discriminator_steps(args.repeats)
-    print(f"\n(total {time.perf_counter() - start:.0f} s)")
+    print(f"\n(total {time.perf_counter() - start:.0f} s; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())})")
 
 
 if __name__ == "__main__":
