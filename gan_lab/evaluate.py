@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -33,7 +32,7 @@ from gan_lab.checkpoints import load_model
 from gan_lab.config_paths import CONFIG_DIR
 from gan_lab.config_resolvers import register_resolvers
 from gan_lab.quiet import ignore_library_noise
-from gan_lab.train import evaluation_config, is_user_error, user_message
+from gan_lab.train import evaluation_config, run_reporting_user_errors
 
 PREFIX = "evaluation."
 
@@ -102,13 +101,8 @@ def main(cfg: DictConfig) -> None:
     ignore_library_noise()
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     overrides = HydraConfig.get().overrides.task
-    try:
-        values = evaluate(cfg.ckpt_path, overrides, cfg.accelerator, cfg.devices)
-    except Exception as err:
-        if not is_user_error(err):
-            raise
-        print(f"gan-lab-eval: error: {user_message(err)}", file=sys.stderr)
-        sys.exit(1)
+    values = run_reporting_user_errors("gan-lab-eval",
+                                       lambda: evaluate(cfg.ckpt_path, overrides, cfg.accelerator, cfg.devices))
     report(values, run_dir)
 
 

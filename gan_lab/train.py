@@ -14,8 +14,9 @@ arguments are the keys of ``trainer``.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import hydra
 import pytorch_lightning as pl
@@ -34,6 +35,8 @@ from gan_lab.metrics.evaluators import EvaluatorWeightsError, InceptionWeightsUn
 from gan_lab.config_paths import CONFIG_DIR
 from gan_lab.module import NonFiniteLossError
 from gan_lab.quiet import ignore_library_noise
+
+T = TypeVar("T")
 
 
 def evaluation_config(cfg: DictConfig) -> DictConfig | None:
@@ -136,18 +139,25 @@ def is_user_error(err: BaseException) -> bool:
     return find_user_error(err) is not None
 
 
+def run_reporting_user_errors(program: str, work: Callable[[], T]) -> T:
+    """``work()``; a user error (bad input, a NaN loss) ends the program with one line, no stack trace.
+
+    Every other exception, a bug in gan_lab or in your own variant, keeps its traceback.
+    """
+    try:
+        return work()
+    except Exception as err:
+        if not is_user_error(err):
+            raise
+        print(f"{program}: error: {user_message(err)}", file=sys.stderr)
+        sys.exit(1)
+
+
 @hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> Any:
     ignore_library_noise()  # warnings about Lightning's own code, which no user can act on
     run_dir = Path(HydraConfig.get().runtime.output_dir)
-    try:
-        metrics = train(cfg, run_dir)
-    except Exception as err:
-        if not is_user_error(err):
-            raise
-        # Bad input and NaN losses are the user's to fix: one clear message, no stack trace.
-        print(f"gan-lab-train: error: {user_message(err)}", file=sys.stderr)
-        sys.exit(1)
+    metrics = run_reporting_user_errors("gan-lab-train", lambda: train(cfg, run_dir))
     print_summary(run_dir, metrics)
     return metrics.get("metrics/fid")
 

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
-import signal
 import sys
 from itertools import product
 from pathlib import Path
@@ -31,7 +29,8 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from gan_lab.compose import compose_config
-from gan_lab.studies import Cell, DirtyTreeError, current_provenance, latest_study_records, read_records, run_cells
+from gan_lab.studies import Cell, latest_study_records, read_records, run_cells
+from gan_lab.studies.cli import provenance_or_exit, stop_cleanly_on_sigterm, this_command
 from gan_lab.studies.runner import QUIET, fingerprint
 
 HERE = Path(__file__).resolve().parent
@@ -90,13 +89,6 @@ def shown_settings(dataset: str, extra: list[str]) -> dict[str, str]:
             for key, v in values.items() if v is not None}
 
 
-def this_command() -> str:
-    script = Path(sys.argv[0]).resolve()
-    try:
-        script = script.relative_to(Path.cwd())
-    except ValueError:
-        pass
-    return shlex.join(["python", str(script), *sys.argv[1:]])
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -135,22 +127,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def stop_on_sigterm(signum, frame) -> None:
-    """``kill <pid>`` of the study: exit through the ``finally`` blocks, which stop the running cells."""
-    raise SystemExit(128 + signum)
-
-
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, stop_on_sigterm)
-    try:
-        provenance = current_provenance(REPO_ROOT, args.threads, allow_dirty=args.allow_dirty or args.report_only)
-    except DirtyTreeError as err:
-        sys.exit(f"run_study.py: {err}")
+    stop_cleanly_on_sigterm()
     cells = study_cells(args.datasets, args.losses, args.models, args.seeds_2d, args.seeds_stacked, args.extra)
     if args.report_only:  # the newest study's records, on the commit and machine they ran on
         current = latest_study_records(read_records(args.out / "results.jsonl"), [c.key for c in cells])
     else:
+        provenance = provenance_or_exit(REPO_ROOT, args.threads, args.allow_dirty)
         current = run_cells(cells, args.out, provenance, RECORDED, args.jobs, this_command())
     if args.no_report:
         return

@@ -18,12 +18,11 @@ uncommitted changes unless ``--allow-dirty``, and resumes where it stopped.
 from __future__ import annotations
 
 import argparse
-import shlex
-import signal
 import sys
 from pathlib import Path
 
-from gan_lab.studies import Cell, DirtyTreeError, current_provenance, latest_study_records, read_records, run_cells
+from gan_lab.studies import Cell, latest_study_records, read_records, run_cells
+from gan_lab.studies.cli import provenance_or_exit, stop_cleanly_on_sigterm, this_command
 from gan_lab.studies.runner import QUIET
 
 HERE = Path(__file__).resolve().parent
@@ -69,13 +68,6 @@ def study_cells(datasets, variants, seeds: int, epochs: int, full_epochs: int, c
     return cells + continuations
 
 
-def this_command() -> str:
-    script = Path(sys.argv[0]).resolve()
-    try:
-        script = script.relative_to(Path.cwd())
-    except ValueError:
-        pass
-    return shlex.join(["python", str(script), *sys.argv[1:]])
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -107,22 +99,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def stop_on_sigterm(signum, frame) -> None:
-    raise SystemExit(128 + signum)
-
-
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, stop_on_sigterm)
+    stop_cleanly_on_sigterm()
     cells = study_cells(args.datasets, args.variants, args.seeds, args.epochs, args.full_epochs, args.curve_every,
                         args.out, args.extra)
     if args.report_only:
         current = latest_study_records(read_records(args.out / "results.jsonl"), [c.key for c in cells])
     else:
-        try:
-            provenance = current_provenance(REPO_ROOT, args.threads, allow_dirty=args.allow_dirty)
-        except DirtyTreeError as err:
-            sys.exit(f"run_study.py: {err}")
+        provenance = provenance_or_exit(REPO_ROOT, args.threads, args.allow_dirty)
         current = run_cells(cells, args.out, provenance, RECORDED, args.jobs, this_command())
     sys.path.insert(0, str(HERE))
     from report import write_report  # noqa: E402 - beside this script
