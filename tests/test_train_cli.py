@@ -163,3 +163,14 @@ def test_a_bug_in_a_variant_keeps_its_traceback(tmp_path):
     result = run_cli("gan_lab.train", [*tiny_overrides("ring8"), *NO_METRICS, "data.num_samples=1000", bad_loss,
                                        f"hydra.run.dir={tmp_path}"], tmp_path)
     assert result.returncode != 0 and "Traceback" in result.stderr
+
+
+def test_digits_pick_their_own_gan_settings_and_model_gan_swaps_them(tmp_path):
+    # The default run (configs/model/digits_gan.yaml, experiments/default_run/): G 8x faster than D, EMA,
+    # batch norm in G. model=gan gives the plain settings back; other data sets never get the digits' ones.
+    default = compose_config([], tmp_path).model
+    assert (default.optimizer_g.lr, default.optimizer_d.lr, default.ema_decay) == (1.6e-3, 2.0e-4, 0.999)
+    assert default.generator.batch_norm is True
+    for overrides in (["model=gan"], ["data=grid25"], ["model=minibatch_gan"]):
+        model = compose_config(overrides, tmp_path).model
+        assert (model.optimizer_g.lr, model.ema_decay) == (2.0e-4, None), overrides

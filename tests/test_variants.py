@@ -14,6 +14,7 @@ from gan_lab.train import train
 from gan_lab.variants.hinge import hinge_discriminator_loss, hinge_generator_loss
 from gan_lab.variants.least_squares import least_squares_discriminator_loss, least_squares_generator_loss
 from gan_lab.variants.relativistic import relativistic_average_discriminator_loss, relativistic_average_generator_loss
+from gan_lab.variants.r1 import r1_penalty
 from gan_lab.variants.wgan_gp import gradient_penalty, wasserstein_critic_loss, wasserstein_generator_loss
 
 
@@ -56,6 +57,15 @@ def test_gradient_penalty_of_a_unit_slope_critic_is_zero():
     real, fake = torch.randn(16, 2), torch.randn(16, 2)
     assert gradient_penalty(lambda x: x @ w, real, fake).item() == pytest.approx(0.0, abs=1e-10)
     assert gradient_penalty(lambda x: x @ (3 * w), real, fake, weight=10.0).item() == pytest.approx(40.0, rel=1e-6)
+
+
+def test_r1_penalty_is_half_gamma_times_the_squared_gradient_norm_on_real_data():
+    # D(x) = w.x: grad_x D = w everywhere, so R1 = gamma / 2 * ||w||^2 = 5 * 25; D(x) = ||x||^2 / 2: grad = x.
+    w, real = torch.tensor([3.0, 4.0]), torch.randn(16, 2)
+    assert r1_penalty(lambda x: x @ w, real, None, gamma=10.0).item() == pytest.approx(125.0, rel=1e-6)
+    penalty = r1_penalty(lambda x: 0.5 * (x**2).sum(1), real, None, gamma=2.0)
+    assert penalty.item() == pytest.approx((real**2).sum(1).mean().item(), rel=1e-6)
+    assert penalty.requires_grad  # D's parameters get its gradient (create_graph)
 
 
 @pytest.mark.parametrize("loss", ["least_squares", "hinge", "wgan_gp", "relativistic_average"])
