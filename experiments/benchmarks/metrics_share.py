@@ -25,6 +25,7 @@ import gan_lab.callbacks.evaluation as evaluation_callback
 from gan_lab import evaluation
 from gan_lab.callbacks.animation import Animation
 from gan_lab.compose import compose_config
+from gan_lab.metrics.shared_pass import SharedFeaturePass
 from gan_lab.train import train
 
 SECONDS: dict[str, float] = defaultdict(float)
@@ -53,6 +54,9 @@ def instrument() -> list[str]:
     evaluation.GameView.image = timed("    game/field (field, figure, render)", evaluation.GameView.image)
     Animation.add_frames = timed("    animation frames (PNG)", Animation.add_frames)
     Animation.write = timed("GIF at the end of fit", Animation.write)
+    # Precision/recall, density/coverage and KID share one pass, run by the first of them to be computed
+    # (KID, in the config's order): its time is inside that metric's compute, and also shown on its own.
+    SharedFeaturePass.__call__ = timed("    (shared pass: PR, DC, KID)", SharedFeaturePass.__call__)
     for name in evaluation.__all__:
         cls = getattr(evaluation, name)
         if isinstance(cls, type) and issubclass(cls, evaluation.EvaluationMetric) and cls is not evaluation.EvaluationMetric:

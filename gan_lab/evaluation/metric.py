@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from torch import Tensor
@@ -22,6 +22,7 @@ from torch import Tensor
 from gan_lab.errors import ConfigError
 from gan_lab.evaluation.scored import Scored
 from gan_lab.metrics.evaluators import Evaluator
+from gan_lab.metrics.shared_pass import Key, SharedFeaturePass
 
 #: A logged value: a number (a TensorBoard scalar) or a string (TensorBoard text, e.g. a hash).
 Value = float | str
@@ -41,6 +42,10 @@ class RealData:
         train: ``num_samples`` real training samples, drawn without replacement where possible, scored.
         held_out: the held-out split (at most ``num_samples`` of it), scored.
         seed: the evaluation's seed; metrics with random parts (IS splits, KID subsets) derive theirs from it.
+
+    The k-NN metrics and KID register with :meth:`shared_pass` in ``prepare`` and read their values with
+    :meth:`shared_values` in ``compute``: one blocked pass over the generated features' Gram matrices
+    per evaluation serves them all (:mod:`gan_lab.metrics.shared_pass`).
     """
 
     evaluator: Evaluator
@@ -48,6 +53,21 @@ class RealData:
     train: Scored
     held_out: Scored
     seed: int
+    _shared: SharedFeaturePass | None = field(default=None, repr=False)
+
+    def shared_pass(self) -> SharedFeaturePass:
+        """The pass of generated against real training features that the k-NN metrics and KID share."""
+        if self._shared is None:
+            self._shared = SharedFeaturePass(self.train.features)
+        return self._shared
+
+    def shared_values(self, fake: Scored, key: Key) -> tuple[float, float]:
+        """The registered metric ``key`` of ``fake``: the first call per evaluation runs the pass for all of them."""
+        shared = self.shared_pass()
+        results = fake.cache.get(shared)
+        if results is None or key not in results:
+            results = fake.cache[shared] = shared(fake.features)
+        return results[key]
 
 
 class EvaluationMetric(ABC):

@@ -15,7 +15,8 @@ of the same composition as in one process, which keeps results bit-identical.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import pytorch_lightning as pl
 import torch
@@ -35,6 +36,9 @@ class Scored:
     features: Tensor  # (N, d) float64
     probs: Tensor  # (N, K) float64
     labels: Tensor | None = None  # real data only
+    #: Work several metrics share, done once per evaluation by the first that needs it (e.g. the
+    #: :class:`~gan_lab.metrics.shared_pass.SharedFeaturePass` results, keyed by the pass).
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 def score(evaluator: Evaluator, samples: Tensor, labels: Tensor | None = None,

@@ -10,8 +10,6 @@ import warnings
 
 from gan_lab.evaluation.metric import EvaluationError, EvaluationMetric
 from gan_lab.evaluation.scored import Scored
-from gan_lab.metrics.kid import KIDAgainstReal
-from gan_lab.metrics.precision_recall import kth_neighbour_squared_distances
 from gan_lab.metrics import (
     class_coverage,
     density_coverage,
@@ -22,6 +20,8 @@ from gan_lab.metrics import (
     precision_recall,
     statistics_to_frechet_distance,
 )
+from gan_lab.metrics.kid import KIDAgainstReal
+from gan_lab.metrics.shared_pass import SharedFeaturePass
 
 
 class InceptionScore(EvaluationMetric):
@@ -103,8 +103,10 @@ class KID(EvaluationMetric):
                           f"using subsets of {num_samples} (values from other subset sizes are not comparable).",
                           UserWarning, stacklevel=2)
             self.subset_size = num_samples
-        # The real side (subsets and their kernel sums) once per run; each evaluation adds the generated side.
-        self._estimator = KIDAgainstReal(real.train.features, num_samples, self.num_subsets, self.subset_size, real.seed)
+        # The real side (subsets and their kernel sums) once per run; each evaluation adds the generated side,
+        # in the pass over the generated features that it shares with the k-NN metrics.
+        estimator = KIDAgainstReal(real.train.features, num_samples, self.num_subsets, self.subset_size, real.seed)
+        self._key = real.shared_pass().add_kid(estimator)
         values = {"settings/kid_subsets": self.num_subsets, "settings/kid_subset_size": self.subset_size}
         held_out = real.held_out.features
         if len(held_out) >= 2:
@@ -117,7 +119,7 @@ class KID(EvaluationMetric):
         return values
 
     def compute(self, fake, real):
-        mean, std = self._estimator(fake.features)
+        mean, std = real.shared_values(fake, self._key)
         return {"metrics/kid": mean, "metrics/kid_std": std}
 
 
@@ -159,12 +161,15 @@ class ModeCoverage(EvaluationMetric):
 class _NearestNeighbourMetric(EvaluationMetric):
     """What the k-nearest-neighbour metrics share: the real balls' radii once per run, two values per call.
 
-    Subclasses name their ``function`` ((real, fake, k, real_radii2) -> (a, b)) and the two ``tags``.
+    Subclasses name their ``function`` ((real, fake, k, real_radii2) -> (a, b)), used for the reference
+    values, the ``SharedFeaturePass`` method that registers the same metric for the evaluations
+    (``register``), and the two ``tags``.
     """
 
     name: str
     tags: tuple[str, str]
     function = None
+    register = None
 
     def __init__(self, k: int) -> None:
         if k < 1:
@@ -181,14 +186,17 @@ class _NearestNeighbourMetric(EvaluationMetric):
         return {f"{prefix}/{tag}": value for tag, value in zip(self.tags, pair)}
 
     def prepare(self, real):
-        self._real_radii2 = kth_neighbour_squared_distances(real.train.features, self.k)  # once per run
+        shared = real.shared_pass()
+        self._key = type(self).register(shared, self.k)
+        self._real_radii2 = shared.real_radii2(self.k)  # once per run
         values = {f"settings/{self.name}_k": self.k}
         if len(real.held_out.features) > self.k:
             values.update(self._values("reference", real, real.held_out.features))
         return values
 
     def compute(self, fake, real):
-        return self._values("metrics", real, fake.features)
+        pair = real.shared_values(fake, self._key)
+        return {f"metrics/{tag}": value for tag, value in zip(self.tags, pair)}
 
 
 class PrecisionRecall(_NearestNeighbourMetric):
@@ -200,6 +208,7 @@ class PrecisionRecall(_NearestNeighbourMetric):
 
     name, tags = "precision_recall", ("precision", "recall")
     function = staticmethod(precision_recall)
+    register = SharedFeaturePass.add_precision_recall
 
     def __init__(self, k: int = 3) -> None:
         super().__init__(k)
@@ -214,6 +223,7 @@ class DensityCoverage(_NearestNeighbourMetric):
 
     name, tags = "density_coverage", ("density", "coverage")
     function = staticmethod(density_coverage)
+    register = SharedFeaturePass.add_density_coverage
 
     def __init__(self, k: int = 5) -> None:
         super().__init__(k)

@@ -31,7 +31,9 @@ up to :data:`FULL_KERNEL_LIMIT` samples per set the whole kernel matrices are
 formed once instead, and each subset's three sums are read off them with an
 indicator-matrix product (the same sums, in another order: equal to
 torchmetrics to rounding); :class:`KIDAgainstReal` also keeps the real side
-across evaluations.
+across evaluations.  The evaluation computes KID's generated side in the pass
+it shares with the k-NN metrics (:mod:`gan_lab.metrics.shared_pass`), by row
+blocks of the same kernel matrices.
 """
 
 from __future__ import annotations

@@ -40,7 +40,8 @@ tests are unchanged and no square root is taken.  The distance matrices are
 never materialised: rows are processed in blocks of about
 ``BLOCK_BYTES`` (8 MB: 104 rows against 10,000 columns, instead of the
 800 MB of a full float64 matrix), the k-th neighbour of each row of a block
-found with ``torch.topk``.
+found with ``torch.topk``.  An evaluation computes both pairs, and KID, from
+one shared pass over the same blocks (:mod:`gan_lab.metrics.shared_pass`).
 """
 
 from __future__ import annotations
