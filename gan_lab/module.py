@@ -130,6 +130,18 @@ class GANModule(GeneratorSampling, pl.LightningModule):
             ignore=["generator", "discriminator", "loss", "optimizer_g", "optimizer_d", "augment", "lr_scheduler"]
         )
 
+    #: Plain attributes set at every step: Lightning's ``_current_fx_name`` around each hook call (about 30 times
+    #: a GAN step) and our step counter.  ``nn.Module.__setattr__`` ends in ``object.__setattr__`` for them after
+    #: about 2.5 us of checks for parameters, buffers and submodules: ~70 us a step, a quarter of Lightning's
+    #: overhead on the grid25 MLP (experiments/benchmarks/README.md).  Tensors and modules take the general path.
+    _PLAIN_ATTRIBUTES = frozenset({"_current_fx_name", "steps_done"})
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in self._PLAIN_ATTRIBUTES and not isinstance(value, (Tensor, nn.Module)):
+            object.__setattr__(self, name, value)
+        else:
+            super().__setattr__(name, value)
+
     # ------------------------------------------------------------------ training
     def setup(self, stage: str) -> None:
         check_data_fits(getattr(self.trainer, "datamodule", None), self.generator.output_shape, self.pack)
@@ -253,7 +265,7 @@ class GANModule(GeneratorSampling, pl.LightningModule):
             scalars = dict(zip(values, torch.stack(list(values.values())).tolist()))
             for logger in self.loggers:
                 logger.log_metrics(scalars, step=self.steps_done)
-        shown = trainer.progress_bar_callback is not None and self.steps_done % PROGRESS_EVERY == 0
+        shown = self.steps_done % PROGRESS_EVERY == 0 and trainer.progress_bar_callback is not None
         if shown or last_of_epoch:  # the bar when there is one; callback_metrics (the run's summary) at epoch end
             self.log_dict(values, prog_bar=True, logger=False, batch_size=1)
 

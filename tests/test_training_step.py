@@ -87,3 +87,16 @@ def test_bad_settings_raise_config_errors():
         GANModule(g, d, loss, adam, adam, ema_decay=1.0)
     with pytest.raises(ConfigError, match="discriminator expects"):
         GANModule(g, MLPDiscriminator(input_shape=[3], hidden_dims=[8]), loss, adam, adam)
+
+
+def test_plain_attributes_take_the_fast_path_and_stay_plain():
+    """GANModule stores Lightning's hook name and its step counter as plain attributes, as nn.Module would."""
+    g = MLPGenerator(latent_dim=4, output_shape=[2], hidden_dims=[8])
+    d = MLPDiscriminator(input_shape=[2], hidden_dims=[8])
+    adam = functools.partial(torch.optim.Adam, lr=1e-3)
+    module = GANModule(g, d, GANLoss(bce_discriminator_loss, non_saturating_generator_loss), adam, adam)
+    module._current_fx_name = "training_step"
+    module.steps_done = 7
+    assert module._current_fx_name == "training_step" and module.steps_done == 7
+    assert "steps_done" not in module._parameters and "steps_done" not in module._buffers
+    assert module.state_dict().keys() == GANModule(g, d, module.loss, adam, adam).state_dict().keys()

@@ -8,7 +8,8 @@ per step: one discriminator step (its fakes made without a graph), one
 generator step with fresh noise and only the generator's parameters requiring
 gradients (Lightning's ``toggle_optimizer`` on one side, the same loops on the
 other), the same losses with the same NaN checks, the generator's gradient
-norm, and the same five scalars to TensorBoard every step
+norm, the update of the generator's weight average where the config keeps
+one (the digits default), and the same five scalars to TensorBoard every step
 (``log_every_n_steps=1`` on the Lightning side).  Hydra overrides given on the
 command line apply to every case, e.g. ``data.steps_per_batch=1``: each case
 runs with its data set's configured steps per loader batch (8 for the 2D
@@ -102,6 +103,7 @@ class PlainLoop:
     def __init__(self, overrides: list[str], log_dir: Path) -> None:
         model, datamodule = build(overrides, log_dir)
         self.generator, self.discriminator, self.loss = model.generator, model.discriminator, model.loss
+        self.generator_ema = model.generator_ema  # the weight average, when the config keeps one (digits default)
         self.latent_dim = model.latent_dim
         self.opt_g = model.optimizer_g(self.generator.parameters())
         self.opt_d = model.optimizer_d(self.discriminator.parameters())
@@ -136,6 +138,8 @@ class PlainLoop:
                     loss_g.backward()
                     grad_norm = gradient_norm(generator.parameters())
                     self.opt_g.step()
+                if self.generator_ema is not None:
+                    self.generator_ema.update_parameters(generator)
                 scalars = {"loss_d": loss_d, "d_real": torch.sigmoid(real_logits).mean(),
                            "d_fake": torch.sigmoid(fake_logits).mean(), "grad_norm_g": grad_norm, "loss_g": loss_g}
                 for tag, value in scalars.items():
