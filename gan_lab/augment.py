@@ -24,8 +24,8 @@ from __future__ import annotations
 from typing import Callable
 
 import torch
-from torch import Tensor
 import torch.nn.functional as F
+from torch import Tensor
 
 from gan_lab.errors import ConfigError
 

@@ -45,7 +45,6 @@ from gan_lab.training_utils import (
     rng_states,
 )
 
-
 OptimizerFactory = Callable[..., Optimizer]
 SchedulerFactory = Callable[[Optimizer], LRScheduler]
 

@@ -27,12 +27,12 @@ from pytorch_lightning.utilities import rank_zero_only
 
 from gan_lab.callbacks import Evaluation
 from gan_lab.checkpoints import CheckpointError, read_checkpoint
+from gan_lab.config_paths import CONFIG_DIR
 from gan_lab.config_resolvers import register_resolvers
 from gan_lab.cuda_check import use_fast_cuda_check
 from gan_lab.data.vision import DatasetNotFoundError
 from gan_lab.errors import ConfigError
 from gan_lab.metrics.evaluators import EvaluatorWeightsError, InceptionWeightsUnavailable
-from gan_lab.config_paths import CONFIG_DIR
 from gan_lab.module import NonFiniteLossError
 from gan_lab.quiet import ignore_library_noise
 

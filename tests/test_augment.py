@@ -58,6 +58,7 @@ def test_unknown_policy_lists_the_valid_ones():
 
 def test_augment_group_trains_a_few_steps(tmp_path):
     from conftest import NO_METRICS, compose_config, tiny_overrides
+
     from gan_lab.train import train
 
     cfg = compose_config([*tiny_overrides("digits"), *NO_METRICS, "augment=translation_cutout"], tmp_path)

@@ -3,7 +3,13 @@ import math
 import pytest
 import torch
 
-from gan_lab.data import DigitsDataModule, GaussianMixtureDataModule, StackedDigitsDataModule, grid_centers, ring_centers
+from gan_lab.data import (
+    DigitsDataModule,
+    GaussianMixtureDataModule,
+    StackedDigitsDataModule,
+    grid_centers,
+    ring_centers,
+)
 
 
 def test_ring_and_grid_centres():

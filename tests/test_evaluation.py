@@ -7,10 +7,10 @@ import json
 import pytest
 import pytorch_lightning as pl
 import torch
+from conftest import NO_METRICS, SMALL_METRICS, compose_config, run_cli, tiny_overrides
 from hydra.utils import instantiate
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from conftest import NO_METRICS, SMALL_METRICS, compose_config, run_cli, tiny_overrides
 from gan_lab.checkpoints import load_model
 from gan_lab.evaluate import evaluate, evaluation_node
 from gan_lab.evaluation import FID, KID, BirthdayParadox, EvaluationError, InceptionScore, PrecisionRecall

@@ -6,6 +6,7 @@ import hashlib
 
 import pytest
 import torch
+from torchvision_fakes import trust_fake_cifar10, write_fake_cifar10, write_fake_mnist
 
 from gan_lab.metrics.evaluators import (
     Architecture,
@@ -18,7 +19,6 @@ from gan_lab.metrics.evaluators import (
     train_classifier_file,
 )
 from gan_lab.metrics.evaluators.classifier_net import train_classifier
-from torchvision_fakes import trust_fake_cifar10, write_fake_cifar10, write_fake_mnist
 
 TINY = Architecture(width=8, feature_dim=16)
 QUICK = TrainingSettings(epochs=1)

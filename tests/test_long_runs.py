@@ -6,9 +6,8 @@ import os
 from pathlib import Path
 
 import torch
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
 from conftest import NO_METRICS, REPO_ROOT, SMALL_METRICS, run_cli, tiny_overrides
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 FOUR_EPOCHS = [*tiny_overrides("digits"), *NO_METRICS, "trainer.max_epochs=4"]
 #: The resume test also compares metrics: on, but small, and every second epoch.

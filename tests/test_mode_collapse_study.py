@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import REPO_ROOT, SMALL_METRICS, TINY_NETS
+
 from gan_lab.studies.provenance import DirtyTreeError, head_commit
 
 STUDY = REPO_ROOT / "experiments" / "mode_collapse" / "run_study.py"

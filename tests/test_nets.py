@@ -66,6 +66,7 @@ def test_spectral_norm_bounds_every_layer_gain():
 
 def test_generator_weight_average_is_what_samples_come_from(tmp_path):
     from conftest import NO_METRICS, compose_config, tiny_overrides
+
     from gan_lab.train import train
 
     cfg = compose_config([*tiny_overrides("ring8"), *NO_METRICS, "data.num_samples=1000", "model.ema_decay=0.9"], tmp_path)
@@ -86,6 +87,7 @@ def test_generator_weight_average_is_what_samples_come_from(tmp_path):
 
 def test_learning_rate_schedule_is_stepped_every_epoch_for_both_players(tmp_path):
     from conftest import NO_METRICS, compose_config, tiny_overrides
+
     from gan_lab.checkpoints import read_checkpoint
     from gan_lab.train import train
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import pytorch_lightning as pl
 import torch
+from conftest import NO_METRICS, SMALL_METRICS, TINY_NETS, TINY_TRAINER, compose_config, tiny_overrides
 from hydra.utils import instantiate
 
-from conftest import NO_METRICS, SMALL_METRICS, TINY_NETS, TINY_TRAINER, compose_config, tiny_overrides
 from gan_lab.errors import ConfigError
 from gan_lab.nets import Maxout, MaxoutDiscriminator, MLPGenerator
 from gan_lab.packing import check_pack, pack_samples, packed_shape

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import NO_METRICS, TINY_NETS, TINY_TRAINER, compose_config, run_cli, tiny_overrides
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from conftest import NO_METRICS, TINY_NETS, TINY_TRAINER, compose_config, run_cli, tiny_overrides
 from gan_lab.train import train, user_message
 
 TRAIN_TAGS = {"train/loss_d", "train/loss_g", "train/d_real", "train/d_fake", "train/grad_norm_g"}

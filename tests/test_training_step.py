@@ -7,9 +7,9 @@ import functools
 import pytest
 import pytorch_lightning as pl
 import torch
+from conftest import NO_METRICS, compose_config, tiny_overrides
 from hydra.utils import instantiate
 
-from conftest import NO_METRICS, compose_config, tiny_overrides
 from gan_lab.errors import ConfigError
 from gan_lab.losses import GANLoss, bce_discriminator_loss, non_saturating_generator_loss
 from gan_lab.module import GANModule

@@ -8,13 +8,13 @@ import textwrap
 
 import pytest
 import torch
-
 from conftest import NO_METRICS, REPO_ROOT, compose_config, run_cli, tiny_overrides
+
 from gan_lab.train import train
 from gan_lab.variants.hinge import hinge_discriminator_loss, hinge_generator_loss
 from gan_lab.variants.least_squares import least_squares_discriminator_loss, least_squares_generator_loss
-from gan_lab.variants.relativistic import relativistic_average_discriminator_loss, relativistic_average_generator_loss
 from gan_lab.variants.r1 import r1_penalty
+from gan_lab.variants.relativistic import relativistic_average_discriminator_loss, relativistic_average_generator_loss
 from gan_lab.variants.wgan_gp import gradient_penalty, wasserstein_critic_loss, wasserstein_generator_loss
 
 

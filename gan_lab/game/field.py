@@ -32,7 +32,6 @@ from gan_lab.metrics.js_grid import Box, square_box
 from gan_lab.nets.minibatch_discrimination import MinibatchDiscrimination
 from gan_lab.packing import pack_samples
 
-
 #: A batch-dependent D sees each grid point among this many generated points (or packs) ...
 CONTEXT_POINTS = 127
 #: ... on a grid of at most this many cells a side (one forward pass per cell: 1,024 of them).

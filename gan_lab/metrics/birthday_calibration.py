@@ -15,7 +15,6 @@ import torch
 from gan_lab.metrics.birthday_batches import Sampler, _batches, _check_sizes, _random_subsets, _scan, _stream_seeds
 from gan_lab.metrics.birthday_support import calibrated_threshold
 
-
 #: Fresh real batches per calibration batch used to measure the reference collision rate P0 (default).
 REFERENCE_TRIALS_PER_TRIAL = 10
 

@@ -44,7 +44,6 @@ import torch
 from torch import Tensor
 from torchmetrics.image.kid import poly_mmd
 
-
 #: Up to this many samples per set, whole (N, N) kernel matrices are formed (8 N^2 bytes each) and every
 #: subset's sums are read off them with one matrix product; above it, each subset's kernels are computed alone.
 FULL_KERNEL_LIMIT = 8192

@@ -30,6 +30,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from gan_lab.data.digits import load_digit_images
 from gan_lab.metrics.evaluators.base import Evaluator
 from gan_lab.metrics.evaluators.classifier_net import SmallCNN
 from gan_lab.metrics.evaluators.shipped import (
@@ -37,7 +38,6 @@ from gan_lab.metrics.evaluators.shipped import (
     DIGITS_CLASSIFIER_FILE,
     DIGITS_CLASSIFIER_SHA256,
 )
-from gan_lab.data.digits import load_digit_images
 from gan_lab.metrics.evaluators.weights_file import load_classifier_file
 
 
