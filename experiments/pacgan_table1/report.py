@@ -106,7 +106,7 @@ def curve_figure(records: list[dict], datasets: list[str], path: Path, table_epo
                 if epochs:
                     ax.plot(epochs, [v * scale for v in values], marker=".", label=name.split(" (")[0])
             ax.axvline(table_epochs, color="grey", linestyle=":", linewidth=1)
-            ax.set_title(f"{dataset}: {label}, seed 0 (table at epoch {table_epochs}, dotted)")
+            ax.set_title(f"{dataset}: {label}, seed 0", fontsize=10)
             ax.set_xlabel("epoch")
             ax.set_ylabel(label)
             ax.legend(fontsize=7)
@@ -128,9 +128,9 @@ def write_report(records: list[dict], report: Path, out: Path, table_epochs: int
         " (`configs/experiment/pacgan_grid25.yaml`, `configs/experiment/pacgan_ring8.yaml`,"
         " `configs/net/pacgan_mlp.yaml`), and minibatch discrimination on the same networks as our extra row."
         f" Each run is an ordinary `gan-lab-train experiment=pacgan_<data set> <variant> trainer.max_epochs={table_epochs}"
-        " seed=<seed>`; seed 0 is evaluated every"
-        f" {curve_every} epochs and continued from its checkpoint to"
-        f" {', '.join(map(str, full)) or '-'} epochs (an exact resume) for the learning curves.",
+        f" seed=<seed>`; seed 0 is evaluated every {curve_every} epochs for the learning curves"
+        + (f" and continued from its checkpoint to {', '.join(map(str, full))} epochs (an exact resume)." if full
+           else "; no run was continued past the table's epochs in this study."),
         "",
         "Command (from the repository root):",
         "",
@@ -156,7 +156,8 @@ def write_report(records: list[dict], report: Path, out: Path, table_epochs: int
     figure = report.parent / "learning_curves.png"
     if any(r.get("curve") for r in records):
         curve_figure(records, datasets, figure, table_epochs)
-        lines += ["## Learning curves", "", f"![learning curves]({figure.name})", ""]
+        lines += ["## Learning curves", "", f"![learning curves]({figure.name})", "",
+                  f"Seed 0 of each variant; the dotted line marks epoch {table_epochs}, where the table's runs stop.", ""]
         for epochs in full:
             for dataset in datasets:
                 lines += [f"{dataset}, seed 0 after {epochs} epochs (did the {table_epochs}-epoch runs plateau?):", "",
