@@ -8,7 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+import pytorch_lightning as pl
 from omegaconf import DictConfig
 
 import gan_lab.compose
@@ -44,6 +46,12 @@ def tiny_overrides(data: str) -> list[str]:
     return [f"data={data}", *TINY_TRAINER, *TINY_NETS[DATA_NETS.get(data, "dcgan")]]
 
 
+def bare_trainer(**settings) -> pl.Trainer:
+    """A CPU trainer that only trains: no logger, checkpoints, progress bar, model summary or validation."""
+    return pl.Trainer(accelerator="cpu", logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                      enable_model_summary=False, limit_val_batches=0, num_sanity_val_steps=0, **settings)
+
+
 def compose_config(overrides: list[str], run_dir: Path) -> DictConfig:
     """The config the CLI would build for ``overrides``, with its run directory at ``run_dir``."""
     return gan_lab.compose.compose_config(overrides, run_dir)
@@ -68,3 +76,13 @@ def no_network(monkeypatch):
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+def integer_grid_points(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """50 real and 40 fake points of a small integer grid in 3D: exact duplicates (one real point has 5 copies,
+    so its k-NN radius is 0 for k <= 5) and exactly tied distances, all squared distances integers, so the Gram
+    formula is exact and ``<=`` versus ``<`` decides the ties."""
+    rng = np.random.default_rng(10 + seed)
+    real, fake = rng.integers(0, 3, size=(50, 3)).astype(float), rng.integers(0, 4, size=(40, 3)).astype(float)
+    real[:5] = real[5]
+    return real, fake

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from conftest import integer_grid_points
 
 from gan_lab.metrics import density_coverage, precision_recall
 from gan_lab.metrics.precision_recall import BLOCK_BYTES, _block_rows
@@ -90,11 +91,7 @@ def test_matches_brute_force_on_continuous_data(seed):
 
 @pytest.mark.parametrize("seed", range(4))
 def test_matches_brute_force_with_duplicates_and_ties(seed):
-    # Points of a small integer grid: many exact duplicates and exactly tied distances, all squared
-    # distances integers, so the Gram formula is exact and ``<=`` versus ``<`` decides the ties.
-    rng = np.random.default_rng(10 + seed)
-    real, fake = rng.integers(0, 3, size=(50, 3)).astype(float), rng.integers(0, 4, size=(40, 3)).astype(float)
-    real[:5] = real[5]  # a point with 5 copies: radius 0 for k <= 5
+    real, fake = integer_grid_points(seed)  # exact duplicates, radii of 0, tied distances
     for k_pr, k_dc in ((1, 1), (3, 5), (6, 6)):
         expected = brute_force_prdc(real, fake, k_pr, k_dc)
         assert precision_recall(real, fake, k=k_pr) + density_coverage(real, fake, k=k_dc) == pytest.approx(

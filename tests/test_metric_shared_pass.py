@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from conftest import integer_grid_points
 from test_metric_prdc import brute_force_prdc
 
 from gan_lab.evaluation import KID, DensityCoverage, PrecisionRecall
@@ -41,10 +42,7 @@ def test_equals_each_metric_alone_on_continuous_data(seed):
 
 @pytest.mark.parametrize("seed", range(3))
 def test_equals_each_metric_alone_and_brute_force_with_duplicates_and_ties(seed):
-    # A small integer grid (as in test_metric_prdc): exact duplicates, radii of 0 and tied distances.
-    rng = np.random.default_rng(10 + seed)
-    real, fake = rng.integers(0, 3, size=(50, 3)).astype(float), rng.integers(0, 4, size=(40, 3)).astype(float)
-    real[:5] = real[5]  # a point with 5 copies: radius 0 for k <= 5
+    real, fake = integer_grid_points(seed)  # exact duplicates, radii of 0, tied distances
     for k_pr, k_dc in ((1, 1), (3, 5), (6, 6)):
         alone, shared = alone_and_shared(real, fake, k_pr, k_dc, kid=(4, 20))
         assert_same(alone, shared)

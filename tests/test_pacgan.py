@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 import pytorch_lightning as pl
 import torch
-from conftest import NO_METRICS, SMALL_METRICS, TINY_NETS, TINY_TRAINER, compose_config, tiny_overrides
+from conftest import (
+    NO_METRICS,
+    SMALL_METRICS,
+    TINY_NETS,
+    TINY_TRAINER,
+    bare_trainer,
+    compose_config,
+    tiny_overrides,
+)
 from hydra.utils import instantiate
 
 from gan_lab.errors import ConfigError
@@ -22,9 +30,7 @@ def trained_weights(tmp_path, overrides):
     cfg = compose_config([*tiny_overrides("grid25"), *NO_METRICS, "data.batch_size=32", *overrides], tmp_path)
     pl.seed_everything(0, verbose=False)
     model, datamodule = instantiate(cfg.model), instantiate(cfg.data)
-    trainer = pl.Trainer(accelerator="cpu", max_steps=2 * 6, logger=False, enable_checkpointing=False,
-                         enable_progress_bar=False, enable_model_summary=False, limit_val_batches=0,
-                         num_sanity_val_steps=0)
+    trainer = bare_trainer(max_steps=2 * 6)
     trainer.fit(model, datamodule=datamodule)
     return torch.cat([p.detach().flatten() for p in model.parameters()])
 
@@ -165,9 +171,7 @@ def test_simultaneous_updates_take_both_gradients_before_either_player_moves(tmp
                                   retain_graph=True)
     grads_g = torch.autograd.grad(non_saturating_generator_loss(fake_logits), list(g0.parameters()))
 
-    trainer = pl.Trainer(accelerator="cpu", max_steps=2, logger=False, enable_checkpointing=False,
-                         enable_progress_bar=False, enable_model_summary=False, limit_val_batches=0,
-                         num_sanity_val_steps=0)
+    trainer = bare_trainer(max_steps=2)
     trainer.fit(module, datamodule=data)
     assert module.steps_done == 1
     for after, before, grad in [*zip(d.parameters(), d0.parameters(), grads_d),

@@ -7,7 +7,7 @@ import functools
 import pytest
 import pytorch_lightning as pl
 import torch
-from conftest import NO_METRICS, compose_config, tiny_overrides
+from conftest import NO_METRICS, bare_trainer, compose_config, tiny_overrides
 from hydra.utils import instantiate
 
 from gan_lab.errors import ConfigError
@@ -31,9 +31,7 @@ def trained(tmp_path, steps_per_batch: int) -> tuple[GANModule, list[int]]:
     pl.seed_everything(0, verbose=False)
     model, datamodule = instantiate(cfg.model), instantiate(cfg.data)
     recorder = Recorder()
-    trainer = pl.Trainer(accelerator="cpu", max_epochs=2, logger=False, enable_checkpointing=False,
-                         enable_progress_bar=False, enable_model_summary=False, limit_val_batches=0,
-                         num_sanity_val_steps=0, callbacks=[recorder])
+    trainer = bare_trainer(max_epochs=2, callbacks=[recorder])
     trainer.fit(model, datamodule=datamodule)
     return model, recorder.steps
 
@@ -65,9 +63,7 @@ def test_same_weights_after_the_same_steps(tmp_path):
                               f"data.steps_per_batch={steps}"], tmp_path / str(steps))
         pl.seed_everything(0, verbose=False)
         model, datamodule = instantiate(cfg.model), instantiate(cfg.data)
-        trainer = pl.Trainer(accelerator="cpu", max_steps=2 * 12, logger=False, enable_checkpointing=False,
-                             enable_progress_bar=False, enable_model_summary=False, limit_val_batches=0,
-                             num_sanity_val_steps=0)
+        trainer = bare_trainer(max_steps=2 * 12)
         trainer.fit(model, datamodule=datamodule)
         assert model.steps_done == 12
         weights.append(torch.cat([p.detach().flatten() for p in model.parameters()]))
