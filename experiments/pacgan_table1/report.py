@@ -81,33 +81,45 @@ def table(records: list[dict], dataset: str, epochs: int) -> list[str]:
     return lines
 
 
-def curve(records: list[dict], dataset: str, variant: str, tag: str) -> tuple[list[float], list[float]]:
-    """Seed 0's ``tag`` against epochs, the table run and its continuation joined."""
+def curve(records: list[dict], dataset: str, variant: str, tag: str) -> tuple[list[float], list[float], list[int]]:
+    """Seed 0's ``tag`` against epochs and against generator updates, the table run and its continuation joined.
+
+    A curve point is (generator updates, value): the runs log at the count of G's updates, and an epoch is
+    1,000 / pack of them (PacGAN's 100,000 points in batches of 100 packs of m), so the two axes differ by variant.
+    """
     runs = sorted((r for r in records if (r["dataset"], r["variant"], r["seed"]) == (dataset, variant, 0)
                    and r.get("curve")), key=lambda r: r["epochs"])
-    if not runs:
-        return [], []
-    steps_per_epoch = runs[0]["curve"][tag][-1][0] / runs[0]["epochs"] if runs[0]["curve"].get(tag) else 1
-    points = {round(step / steps_per_epoch): value for r in runs for step, value in r["curve"].get(tag, [])}
-    epochs = sorted(points)
-    return epochs, [points[e] for e in epochs]
+    if not runs or not runs[0]["curve"].get(tag):
+        return [], [], []
+    updates_per_epoch = runs[0]["curve"][tag][-1][0] / runs[0]["epochs"]
+    points = {step: value for r in runs for step, value in r["curve"].get(tag, [])}
+    updates = sorted(points)
+    return [round(u / updates_per_epoch) for u in updates], [points[u] for u in updates], updates
+
+
+#: The learning-curve panels: (tag, y label, scale, x axis).
+CURVE_PANELS = [("metrics/modes_covered", "modes covered", 1.0, "epoch"),
+                ("metrics/high_quality_fraction", "high-quality samples (%)", 100.0, "epoch"),
+                ("metrics/high_quality_fraction", "high-quality samples (%)", 100.0, "generator updates")]
 
 
 def curve_figure(records: list[dict], datasets: list[str], path: Path, table_epochs: int) -> None:
-    """Modes covered and high-quality % of each variant's seed 0 against epochs, one row per data set."""
-    fig = Figure(figsize=(10, 3.4 * len(datasets)), dpi=80)
-    axes = fig.subplots(len(datasets), 2, squeeze=False)
+    """Modes covered and high-quality % of each variant's seed 0 against epochs, and high-quality % against
+    generator updates (a pack of m makes an epoch m times shorter in updates), one row per data set."""
+    fig = Figure(figsize=(14, 3.4 * len(datasets)), dpi=80)
+    axes = fig.subplots(len(datasets), len(CURVE_PANELS), squeeze=False)
     for row, dataset in enumerate(datasets):
-        for col, (tag, label, scale) in enumerate([("metrics/modes_covered", "modes covered", 1.0),
-                                                   ("metrics/high_quality_fraction", "high-quality samples (%)", 100.0)]):
+        for col, (tag, label, scale, x_axis) in enumerate(CURVE_PANELS):
             ax = axes[row, col]
             for variant, name in VARIANT_NAMES.items():
-                epochs, values = curve(records, dataset, variant, tag)
+                epochs, values, updates = curve(records, dataset, variant, tag)
                 if epochs:
-                    ax.plot(epochs, [v * scale for v in values], marker=".", label=name.split(" (")[0])
-            ax.axvline(table_epochs, color="grey", linestyle=":", linewidth=1)
+                    ax.plot(epochs if x_axis == "epoch" else updates, [v * scale for v in values], marker=".",
+                            label=name.split(" (")[0])
+            if x_axis == "epoch":
+                ax.axvline(table_epochs, color="grey", linestyle=":", linewidth=1)
             ax.set_title(f"{dataset}: {label}, seed 0", fontsize=10)
-            ax.set_xlabel("epoch")
+            ax.set_xlabel(x_axis)
             ax.set_ylabel(label)
             ax.legend(fontsize=7)
     fig.tight_layout()
@@ -157,7 +169,9 @@ def write_report(records: list[dict], report: Path, out: Path, table_epochs: int
     if any(r.get("curve") for r in records):
         curve_figure(records, datasets, figure, table_epochs)
         lines += ["## Learning curves", "", f"![learning curves]({figure.name})", "",
-                  f"Seed 0 of each variant; the dotted line marks epoch {table_epochs}, where the table's runs stop.", ""]
+                  f"Seed 0 of each variant; the dotted line marks epoch {table_epochs}, where the table's runs stop. The"
+                  " right-hand panel puts the same high-quality fractions against the generator's updates: an epoch"
+                  " is 1,000 updates for the GAN and 1,000 / m for PacGAN m.", ""]
         for epochs in full:
             for dataset in datasets:
                 lines += [f"{dataset}, seed 0 after {epochs} epochs (did the {table_epochs}-epoch runs plateau?):", "",
