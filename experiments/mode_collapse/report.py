@@ -133,7 +133,8 @@ def sample_figure(records: list[dict], out: Path, path: Path) -> None:
                 ax.set_aspect("equal")
                 outside = 1 - inside.float().mean().item()
                 if outside > 0:
-                    title += f", {outside:.0%} outside the frame"
+                    share = f"{outside:.0%}" if outside >= 0.005 else "under 1%"  # never "0%" for a few points
+                    title += f", {share} outside the frame"
             ax.set_title(title, fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=80)
