@@ -81,20 +81,46 @@ def table(records: list[dict], dataset: str, epochs: int) -> list[str]:
     return lines
 
 
+def seed0_runs(records: list[dict], dataset: str, variant: str) -> list[dict]:
+    """Seed 0's runs with a curve (the table run and its continuation), shortest first."""
+    return sorted((r for r in records if (r["dataset"], r["variant"], r["seed"]) == (dataset, variant, 0)
+                   and r.get("curve")), key=lambda r: r["epochs"])
+
+
+def updates_per_epoch(run: dict, tag: str) -> float | None:
+    """G's updates per epoch, from a run's last curve point (logged at the end of its last epoch)."""
+    points = run["curve"].get(tag)
+    return points[-1][0] / run["epochs"] if points else None
+
+
 def curve(records: list[dict], dataset: str, variant: str, tag: str) -> tuple[list[float], list[float], list[int]]:
     """Seed 0's ``tag`` against epochs and against generator updates, the table run and its continuation joined.
 
-    A curve point is (generator updates, value): the runs log at the count of G's updates, and an epoch is
-    1,000 / pack of them (PacGAN's 100,000 points in batches of 100 packs of m), so the two axes differ by variant.
+    A curve point is (generator updates, value): the runs log at the count of G's updates, and an epoch has
+    fewer of them the larger the pack (data size / (batch size x pack)), so the two axes differ by variant.
     """
-    runs = sorted((r for r in records if (r["dataset"], r["variant"], r["seed"]) == (dataset, variant, 0)
-                   and r.get("curve")), key=lambda r: r["epochs"])
-    if not runs or not runs[0]["curve"].get(tag):
+    runs = seed0_runs(records, dataset, variant)
+    per_epoch = updates_per_epoch(runs[0], tag) if runs else None
+    if per_epoch is None:
         return [], [], []
-    updates_per_epoch = runs[0]["curve"][tag][-1][0] / runs[0]["epochs"]
     points = {step: value for r in runs for step, value in r["curve"].get(tag, [])}
     updates = sorted(points)
-    return [round(u / updates_per_epoch) for u in updates], [points[u] for u in updates], updates
+    return [round(u / per_epoch) for u in updates], [points[u] for u in updates], updates
+
+
+def updates_sentence(records: list[dict], datasets: list[str]) -> str:
+    """What an epoch is in G's updates, per variant, as measured in the records (e.g. "GAN 1,000, PacGAN2 500")."""
+    parts = []
+    for variant, name in VARIANT_NAMES.items():
+        counts = set()
+        for dataset in datasets:
+            runs = seed0_runs(records, dataset, variant)
+            per_epoch = updates_per_epoch(runs[0], "metrics/high_quality_fraction") if runs else None
+            if per_epoch is not None:
+                counts.add(round(per_epoch))
+        if counts:
+            parts.append(f"{name.split(' (')[0]} {', '.join(f'{c:,}' for c in sorted(counts))}")
+    return "; ".join(parts)
 
 
 #: The learning-curve panels: (tag, y label, scale, x axis).
@@ -170,8 +196,8 @@ def write_report(records: list[dict], report: Path, out: Path, table_epochs: int
         curve_figure(records, datasets, figure, table_epochs)
         lines += ["## Learning curves", "", f"![learning curves]({figure.name})", "",
                   f"Seed 0 of each variant; the dotted line marks epoch {table_epochs}, where the table's runs stop. The"
-                  " right-hand panel puts the same high-quality fractions against the generator's updates: an epoch"
-                  " is 1,000 updates for the GAN and 1,000 / m for PacGAN m.", ""]
+                  " right-hand panel puts the same high-quality fractions against the generator's updates; G's updates"
+                  f" per epoch: {updates_sentence(records, datasets)}.", ""]
         for epochs in full:
             for dataset in datasets:
                 lines += [f"{dataset}, seed 0 after {epochs} epochs (did the {table_epochs}-epoch runs plateau?):", "",
