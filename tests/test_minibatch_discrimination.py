@@ -206,6 +206,51 @@ def test_native_threads_split_the_kernels_without_changing_a_bit(monkeypatch):
 
 
 @needs_native
+def test_native_without_openmp_splits_the_kernels_over_python_threads(monkeypatch):
+    """Where the compiler has no -fopenmp (e.g. Apple's clang) the kernels go to Python threads: same bits."""
+    monkeypatch.setattr(native, "_THREAD_MIN_WORK", 0)
+    torch.manual_seed(1)
+    m = torch.randn(5, 19, 5).requires_grad_()  # 19 rows: two vectors of 8 and a part of one
+    upstream = torch.randn(5, 19)
+    threads = torch.get_num_threads()
+    results = []
+    try:
+        torch.set_num_threads(2)
+        for openmp in (True, False):
+            if not openmp:
+                monkeypatch.setattr(native.library(), "mbd_openmp", lambda: 0)
+            out = mbd.closeness_native(m)
+            results.append((out, *torch.autograd.grad(out, m, upstream)))
+    finally:
+        torch.set_num_threads(threads)
+    assert all(torch.equal(a, b) for a, b in zip(*results))
+    torch.testing.assert_close(results[0][0], mbd.closeness_broadcast(m.detach()), rtol=1e-5, atol=1e-6)
+
+
+@needs_native
+def test_native_float32_vector_code_matches_the_reference_for_every_dim_and_size():
+    """The float32 vector kernels (dims 1-8) and the plain loops (dim 9): rows that fill part of a vector, one, several."""
+    torch.manual_seed(2)
+    for dim in (1, 2, 5, 8, 9):
+        for n in (1, 2, 7, 8, 9, 16, 33):
+            m = (torch.randn(3, n, dim, dtype=torch.float64) * 0.6).requires_grad_()
+            upstream = torch.randn(3, n, dtype=torch.float64)
+            m32 = m.detach().float().requires_grad_()
+            out = mbd.closeness_native(m32)
+            ref = mbd.closeness_broadcast(m)
+            torch.testing.assert_close(out.double(), ref, rtol=1e-5, atol=1e-6, msg=f"values, C={dim}, N={n}")
+            (grad,) = torch.autograd.grad(out, m32, upstream.float())
+            (ref_grad,) = torch.autograd.grad(ref, m, upstream)
+            torch.testing.assert_close(grad.double(), ref_grad, rtol=1e-4, atol=1e-5, msg=f"grads, C={dim}, N={n}")
+    # The rows that pad a batch to whole vectors are placed relative to the data: even rows at 1e30 (all
+    # equal, so o = N - 1) are not mistaken for padding.
+    huge = torch.full((2, 5, 5), 1e30).requires_grad_()
+    out = mbd.closeness_native(huge)
+    assert torch.equal(out, torch.full((2, 5), 4.0))
+    assert torch.equal(torch.autograd.grad(out.sum(), huge)[0], torch.zeros(2, 5, 5))
+
+
+@needs_native
 def test_native_build_is_cached_per_directory(tmp_path):
     path = native.build(tmp_path)  # the one compile in the tests: about a second
     assert path.parent == tmp_path and path.suffix == ".so"

@@ -13,7 +13,12 @@ How: ``minibatch_native.c`` (next to this file) is compiled with the system C co
 ``$GAN_LAB_CACHE`` or ``~/.cache/gan_lab``, under a name that hashes the source, the compiler,
 the flags and the CPU, so it builds once per machine, in about a second.  It needs neither
 PyTorch's headers nor a build step at install, and is called through :mod:`ctypes`, which
-releases the GIL: the kernels are split across ``torch.get_num_threads()`` Python threads.
+releases the GIL.  The kernels are split across ``torch.get_num_threads()`` threads: where the
+compiler takes ``-fopenmp``, by an OpenMP loop in C, which runs on PyTorch's own OpenMP threads
+(the library asks for ``libgomp.so.1``, and the process already has PyTorch's loaded; separate
+Python threads were slowed 1.5x in a discriminator step by PyTorch's OpenMP workers, which spin
+for a while after each operation and took the second core from them); elsewhere (e.g. Apple's
+clang) by Python threads.
 If there is no compiler, the build fails, or the library disagrees with a float64 reference
 on a small check, :func:`available` is False (with one warning) and the layer uses its
 pure-PyTorch route.  ``GAN_LAB_NATIVE=0`` turns the route off.
@@ -42,8 +47,9 @@ SOURCE = Path(__file__).with_name("minibatch_native.c")
 #: Compile flags, tried in order (the first set that builds is used).  -ffast-math lets gcc
 #: vectorise the exp through glibc's libmvec and reorder the sums; the caller passes only finite
 #: values.  The link step gets no -ffast-math, so loading the library leaves the process's
-#: floating-point mode (subnormals) alone.
+#: floating-point mode (subnormals) alone; it gets -fopenmp where the compile step had it.
 FLAG_SETS = (
+    ("-O3", "-march=native", "-ffast-math", "-fPIC", "-fopenmp"),
     ("-O3", "-march=native", "-ffast-math", "-fPIC"),
     ("-O3", "-ffast-math", "-fPIC"),
 )
@@ -51,9 +57,9 @@ FLAG_SETS = (
 #: Below this many pairs x kernels (B N^2), one thread: a thread hand-off costs tens of microseconds.
 _THREAD_MIN_WORK = 1 << 18
 
-_SIGNATURES = {  # mbd_forward_*(planes, o, table, B, C, N, max_l1), mbd_backward_*(planes, table, g, grad, B, C, N)
-    "forward": lambda real: [ctypes.c_void_p] * 3 + [ctypes.c_int64] * 3 + [real],
-    "backward": lambda real: [ctypes.c_void_p] * 4 + [ctypes.c_int64] * 3,
+_SIGNATURES = {  # mbd_forward_*(planes, o, B, C, N, max_l1, threads), mbd_backward_*(planes, g, grad, ...)
+    "forward": lambda real: [ctypes.c_void_p] * 2 + [ctypes.c_int64] * 3 + [real, ctypes.c_int],
+    "backward": lambda real: [ctypes.c_void_p] * 3 + [ctypes.c_int64] * 3 + [real, ctypes.c_int],
 }
 _SUFFIX = {torch.float32: ("f32", ctypes.c_float), torch.float64: ("f64", ctypes.c_double)}
 
@@ -93,7 +99,8 @@ def build(directory: Path | None = None) -> Path:
         with tempfile.TemporaryDirectory(dir=directory) as tmp:
             obj, lib = Path(tmp, "kernels.o"), Path(tmp, "kernels.so")
             compile_step = [compiler, *flags, "-c", str(SOURCE), "-o", str(obj)]
-            link_step = [compiler, "-shared", str(obj), "-o", str(lib), "-lm"]  # no -ffast-math here: see FLAG_SETS
+            openmp = ["-fopenmp"] if "-fopenmp" in flags else []
+            link_step = [compiler, "-shared", *openmp, str(obj), "-o", str(lib), "-lm"]  # no -ffast-math: see FLAG_SETS
             try:
                 for step in (compile_step, link_step):
                     subprocess.run(step, check=True, capture_output=True, timeout=120)
@@ -117,6 +124,7 @@ def library() -> ctypes.CDLL | None:
             for name, argtypes in _SIGNATURES.items():
                 function = getattr(lib, f"mbd_{name}_{suffix}")
                 function.argtypes, function.restype = argtypes(real), ctypes.c_int
+        lib.mbd_openmp.argtypes, lib.mbd_openmp.restype = [], ctypes.c_int
         _self_check(lib)
     except Exception as error:  # noqa: BLE001 - any failure means: use the pure-PyTorch route
         warnings.warn(f"MinibatchDiscrimination: compiled kernels unavailable ({error}); using PyTorch.", stacklevel=2)
@@ -130,25 +138,33 @@ def available() -> bool:
 
 
 def _self_check(lib: ctypes.CDLL) -> None:
-    """Compare with the formula written in PyTorch (float64, a tie and a far pair included)."""
+    """Compare with the formula written in PyTorch in float64 (a tie and a far pair included).
+
+    Both implementations in the C file are checked: float64 (plain loops, to 1e-12) and float32 with a
+    small dim (vector code and its own exp, to float32's accuracy), each for every dim from 1 to 9 and
+    batches of 1 to 17 rows (a part of a vector, one, more than two).
+    """
     gen = torch.Generator().manual_seed(0)
-    m = torch.randn(3, 7, 4, generator=gen, dtype=torch.float64)
-    m[:, 5], m[:, 6] = m[:, 1], 100.0  # a tie with row 1, and a row far from all others
-    x = m.clone().requires_grad_()
-    l1 = (x.unsqueeze(2) - x.unsqueeze(1)).abs().sum(3)
-    keep = (l1 < 50) & ~torch.eye(7, dtype=torch.bool)
-    expected = torch.where(keep, torch.exp(-l1.clamp(max=50)), 0.0).sum(2)
-    upstream = torch.randn(3, 7, generator=gen, dtype=torch.float64)
-    (expected_grad,) = torch.autograd.grad(expected, x, upstream)
-    planes = m.transpose(1, 2).contiguous()
-    o, table = planes.new_empty(3, 7), planes.new_empty(3, 21)
-    _call(lib, "forward", planes, o, table, max_l1=50.0)
-    grad = _call(lib, "backward", planes, table, upstream, torch.empty_like(planes)).transpose(1, 2)
-    ok = torch.allclose(o, expected, rtol=1e-12, atol=1e-12) and torch.allclose(
-        grad, expected_grad, rtol=1e-10, atol=1e-12
-    )
-    if not ok:
-        raise RuntimeError("the compiled kernels disagree with PyTorch on a small check")
+    for n, dim in ((1, 1), (7, 4), (17, 5), (9, 9)):
+        m = torch.randn(3, n, dim, generator=gen, dtype=torch.float64)
+        if n > 6:
+            m[:, 5], m[:, 6] = m[:, 1], 100.0  # a tie with row 1, and a row far from all others
+        x = m.clone().requires_grad_()
+        l1 = (x.unsqueeze(2) - x.unsqueeze(1)).abs().sum(3)
+        keep = (l1 < 50) & ~torch.eye(n, dtype=torch.bool)
+        expected = torch.where(keep, torch.exp(-l1.clamp(max=50)), 0.0).sum(2)
+        upstream = torch.randn(3, n, generator=gen, dtype=torch.float64)
+        (expected_grad,) = torch.autograd.grad(expected, x, upstream)
+        for dtype, rtol, atol in ((torch.float64, 1e-10, 1e-12), (torch.float32, 1e-4, 1e-5)):
+            planes = m.to(dtype).transpose(1, 2).contiguous()
+            o = _call(lib, "forward", planes, planes.new_empty(3, n), max_l1=50.0)
+            grad_planes = _call(lib, "backward", planes, upstream.to(dtype), torch.empty_like(planes), max_l1=50.0)
+            grad = grad_planes.transpose(1, 2)
+            if not (
+                torch.allclose(o.double(), expected, rtol=rtol, atol=atol)
+                and torch.allclose(grad.double(), expected_grad, rtol=rtol, atol=atol)
+            ):
+                raise RuntimeError(f"the compiled kernels disagree with PyTorch on a small check ({dtype}, N={n}, C={dim})")
 
 
 _POOL: tuple[int, int, ThreadPoolExecutor] | None = None  # (process id, workers, pool)
@@ -164,7 +180,7 @@ def _pool(workers: int) -> ThreadPoolExecutor:
         return _POOL[2]
 
 
-def _call(lib: ctypes.CDLL, name: str, planes: Tensor, *arrays: Tensor, max_l1: float | None = None) -> Tensor:
+def _call(lib: ctypes.CDLL, name: str, planes: Tensor, *arrays: Tensor, max_l1: float) -> Tensor:
     """Run ``mbd_<name>`` on contiguous (B, ...) arrays, the B kernels split over threads; return the last array.
 
     The arrays are the C function's pointer arguments in order (inputs, then outputs); kernel b's part of
@@ -175,36 +191,31 @@ def _call(lib: ctypes.CDLL, name: str, planes: Tensor, *arrays: Tensor, max_l1: 
     function = getattr(lib, f"mbd_{name}_{suffix}")
     arrays = (planes, *arrays)
     size = planes.element_size()
-    extra = () if max_l1 is None else (max_l1,)
 
-    def run(start: int, stop: int) -> int:
+    def run(start: int, stop: int, threads: int = 1) -> int:
         pointers = [a.data_ptr() + start * a.stride(0) * size for a in arrays]
-        return function(*pointers, stop - start, dim, n, *extra)
+        return function(*pointers, stop - start, dim, n, max_l1, threads)
 
     workers = min(torch.get_num_threads(), kernels)
     if workers <= 1 or kernels * n * n < _THREAD_MIN_WORK:
         codes = [run(0, kernels)]
+    elif lib.mbd_openmp():
+        codes = [run(0, kernels, workers)]
     else:  # the calling thread takes the last share itself: one hand-off fewer
         bounds = [kernels * k // workers for k in range(workers + 1)]
         futures = [_pool(workers - 1).submit(run, start, stop) for start, stop in zip(bounds[:-2], bounds[1:-1])]
         codes = [run(bounds[-2], bounds[-1])] + [future.result() for future in futures]
     if any(codes):
-        raise MemoryError(f"minibatch_native: mbd_{name}_{suffix} could not allocate its scratch row")
+        raise MemoryError(f"minibatch_native: mbd_{name}_{suffix} could not allocate its scratch rows")
     return arrays[-1]
 
 
-def forward(planes: Tensor, max_l1: float) -> tuple[Tensor, Tensor]:
-    """o (B, N) and the closeness table (B, N (N - 1) / 2: pairs i < j, row by row) from M as planes (B, C, N).
-
-    ``planes`` is contiguous, float32 or float64, and finite.
-    """
+def forward(planes: Tensor, max_l1: float) -> Tensor:
+    """o (B, N) from M as planes (B, C, N), contiguous, float32 or float64, and finite."""
     kernels, _, n = planes.shape
-    o = planes.new_empty(kernels, n)
-    table = planes.new_empty(kernels, n * (n - 1) // 2)
-    _call(library(), "forward", planes, o, table, max_l1=max_l1)
-    return o, table
+    return _call(library(), "forward", planes, planes.new_empty(kernels, n), max_l1=max_l1)
 
 
-def backward(planes: Tensor, table: Tensor, grad_o: Tensor) -> Tensor:
-    """dL/dM as planes (B, C, N), from the planes, the forward's table and dL/do (B, N)."""
-    return _call(library(), "backward", planes, table, grad_o.contiguous(), torch.empty_like(planes))
+def backward(planes: Tensor, grad_o: Tensor, max_l1: float) -> Tensor:
+    """dL/dM as planes (B, C, N), from the planes and dL/do (B, N); the closeness is recomputed, not kept."""
+    return _call(library(), "backward", planes, grad_o.contiguous(), torch.empty_like(planes), max_l1=max_l1)

@@ -129,21 +129,20 @@ def _fused_backward(m: Tensor, closeness: Tensor, grad_o: Tensor) -> Tensor:
 
 
 class _NativeCloseness(torch.autograd.Function):
-    """The C kernels of :mod:`gan_lab.nets.minibatch_native`, which keep the closeness of each pair i < j once."""
+    """The C kernels of :mod:`gan_lab.nets.minibatch_native`: each pair i < j once; the backward recomputes it."""
 
     @staticmethod
     def forward(ctx, m: Tensor) -> Tensor:
         planes = m.transpose(1, 2).contiguous()  # (B, C, N): the C loops run along contiguous coordinate planes
-        o, table = minibatch_native.forward(planes, MAX_L1)
-        ctx.save_for_backward(m, planes, table)
-        return o
+        ctx.save_for_backward(m, planes)  # only M: B C N values, not a table of the B N^2 / 2 pairs
+        return minibatch_native.forward(planes, MAX_L1)
 
     @staticmethod
     def backward(ctx, grad_o: Tensor) -> Tensor:
-        m, planes, table = ctx.saved_tensors
+        m, planes = ctx.saved_tensors
         if torch.is_grad_enabled():
             return _second_order_backward(m, grad_o)
-        return minibatch_native.backward(planes, table, grad_o).transpose(1, 2)
+        return minibatch_native.backward(planes, grad_o, MAX_L1).transpose(1, 2)
 
 
 def _finite(m: Tensor) -> bool:
