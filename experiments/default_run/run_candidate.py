@@ -16,6 +16,10 @@ import resource
 import time
 from pathlib import Path
 
+from gan_lab.studies.provenance import cpu_model, head_commit
+
+REPO = Path(__file__).resolve().parents[2]
+
 
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -75,6 +79,7 @@ def main() -> None:
         "is": round(values["metrics/inception_score"], 3), "is_real": round(values["reference/inception_score"], 3),
         "fid": round(values["metrics/fid"], 3), "largest_class": round(100 * max(shares[-1]), 1),
         "modes_covered": values.get("metrics/modes_covered"), "curve": curve, "load_avg_end": os.getloadavg()[0],
+        "commit": head_commit(REPO, allow_dirty=True), "machine": cpu_model(),  # which code, which CPU
     }
     print(json.dumps(record))
     with open(args.log, "a") as f:
