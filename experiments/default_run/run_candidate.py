@@ -34,6 +34,7 @@ def main() -> None:
     parser.add_argument("--log", default="experiments/default_run/runs.jsonl")
     parser.add_argument("--run-root", default="/tmp/gan_lab_default_run")
     args = parser.parse_args()
+    commit = head_commit(REPO, allow_dirty=True)  # at the start: the code this run imports
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     import torch
 
@@ -79,7 +80,7 @@ def main() -> None:
         "is": round(values["metrics/inception_score"], 3), "is_real": round(values["reference/inception_score"], 3),
         "fid": round(values["metrics/fid"], 3), "largest_class": round(100 * max(shares[-1]), 1),
         "modes_covered": values.get("metrics/modes_covered"), "curve": curve, "load_avg_end": os.getloadavg()[0],
-        "commit": head_commit(REPO, allow_dirty=True), "machine": cpu_model(),  # which code, which CPU
+        "commit": commit, "machine": cpu_model(),  # which code, which CPU
     }
     print(json.dumps(record))
     with open(args.log, "a") as f:
