@@ -342,24 +342,18 @@ static int backward_f32(const float *planes, const float *g, float *grad, int64_
     return backward_loops_f32(planes, g, grad, kernels, dim, n, max_l1);
 }
 
-int mbd_forward_f32(const float *planes, float *o, int64_t kernels, int64_t dim, int64_t n,
-                    float max_l1, int threads) {
-    SPLIT_KERNELS(forward_f32(planes + start * dim * n, o + start * n, stop - start, dim, n, max_l1))
-}
+/* The exported pair for one type, each call split over the threads by SPLIT_KERNELS. */
+#define DEFINE_ENTRY_POINTS(T, SUFFIX, FORWARD, BACKWARD)                                           \
+    int mbd_forward_##SUFFIX(const T *planes, T *o, int64_t kernels, int64_t dim, int64_t n,        \
+                             T max_l1, int threads) {                                               \
+        SPLIT_KERNELS(FORWARD(planes + start * dim * n, o + start * n, stop - start, dim, n, max_l1)) \
+    }                                                                                               \
+                                                                                                    \
+    int mbd_backward_##SUFFIX(const T *planes, const T *g, T *grad, int64_t kernels, int64_t dim,   \
+                              int64_t n, T max_l1, int threads) {                                   \
+        SPLIT_KERNELS(BACKWARD(planes + start * dim * n, g + start * n, grad + start * dim * n,     \
+                               stop - start, dim, n, max_l1))                                       \
+    }
 
-int mbd_backward_f32(const float *planes, const float *g, float *grad, int64_t kernels,
-                     int64_t dim, int64_t n, float max_l1, int threads) {
-    SPLIT_KERNELS(backward_f32(planes + start * dim * n, g + start * n, grad + start * dim * n,
-                               stop - start, dim, n, max_l1))
-}
-
-int mbd_forward_f64(const double *planes, double *o, int64_t kernels, int64_t dim, int64_t n,
-                    double max_l1, int threads) {
-    SPLIT_KERNELS(forward_loops_f64(planes + start * dim * n, o + start * n, stop - start, dim, n, max_l1))
-}
-
-int mbd_backward_f64(const double *planes, const double *g, double *grad, int64_t kernels,
-                     int64_t dim, int64_t n, double max_l1, int threads) {
-    SPLIT_KERNELS(backward_loops_f64(planes + start * dim * n, g + start * n, grad + start * dim * n,
-                                     stop - start, dim, n, max_l1))
-}
+DEFINE_ENTRY_POINTS(float, f32, forward_f32, backward_f32)
+DEFINE_ENTRY_POINTS(double, f64, forward_loops_f64, backward_loops_f64)
