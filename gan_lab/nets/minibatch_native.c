@@ -18,9 +18,9 @@
  *
  * Two implementations of the same formulas:
  *   - float32 with 1 <= dim <= 8 (the layer's usual kernel_dim is 5): written with GCC/Clang
- *     vector extensions, 8 partners j per vector, the coordinates unrolled, d_ij and the
- *     differences kept in registers, and exp(-d) inlined (exp_neg_v below).  Portable C: on a
- *     CPU without 256-bit vectors the compiler splits the vectors.
+ *     vector extensions, 8 partners j per vector, two rows i at a time, the coordinates
+ *     unrolled, and exp(-d) inlined (exp_neg_v below).  Portable C: on a CPU without 256-bit
+ *     vectors the compiler splits the vectors.
  *   - anything else (float64, other dims): plain loops that the compiler vectorises, with libm's
  *     exp.  float64 is what the self-check and the float64 tests use.
  *
