@@ -27,6 +27,7 @@ from pytorch_lightning.utilities import rank_zero_only
 
 from gan_lab.callbacks import Evaluation
 from gan_lab.checkpoints import CheckpointError, read_checkpoint
+from gan_lab.compose import check_overrides
 from gan_lab.config_paths import CONFIG_DIR
 from gan_lab.config_resolvers import register_resolvers
 from gan_lab.cuda_check import use_fast_cuda_check
@@ -162,5 +163,11 @@ def main(cfg: DictConfig) -> Any:
     return metrics.get("metrics/fid")
 
 
+def cli() -> Any:
+    """The ``gan-lab-train`` command: refuse the overrides Hydra would misread (one line), then :func:`main`."""
+    run_reporting_user_errors("gan-lab-train", lambda: check_overrides(a for a in sys.argv[1:] if not a.startswith("-")))
+    return main()
+
+
 if __name__ == "__main__":
-    main()
+    cli()

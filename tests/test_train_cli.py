@@ -8,6 +8,7 @@ import pytest
 from conftest import NO_METRICS, TINY_NETS, TINY_TRAINER, compose_config, run_cli, tiny_overrides
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from gan_lab.errors import ConfigError
 from gan_lab.train import train, user_message
 
 TRAIN_TAGS = {"train/loss_d", "train/loss_g", "train/d_real", "train/d_fake", "train/grad_norm_g"}
@@ -139,6 +140,15 @@ def test_swapping_the_network_and_resizing_the_data(tmp_path):
     assert (tmp_path / "checkpoints" / "last.ckpt").is_file()
 
 
+def test_network_settings_are_set_under_model_and_the_net_spelling_names_the_fix():
+    cfg = compose_config(["data=digits", "model.discriminator.dropout=0.3", "model.generator.latent_dim=32"], "unused")
+    assert cfg.model.discriminator.dropout == 0.3 and cfg.model.generator.latent_dim == 32
+    for override in ("net.generator.latent_dim=32", "+net.generator.latent_dim=32", "~net.discriminator.dropout"):
+        with pytest.raises(ConfigError, match="model.generator and model.discriminator"):
+            compose_config([override], "unused")
+    assert compose_config(["net=dcgan", "data.image_size=16"], "unused").model.generator.image_size == 16  # a choice
+
+
 def test_minibatch_presets_carry_their_sizes():
     authors = compose_config(["data=digits", "model=minibatch_gan"], "unused").model.discriminator.minibatch
     small = compose_config(["data=grid25", "model=minibatch_gan_2d"], "unused").model.discriminator.minibatch
@@ -150,6 +160,8 @@ def test_minibatch_presets_carry_their_sizes():
 @pytest.mark.parametrize("overrides, message", [
     (["data=grid25", "net=dcgan"], "data=grid25 has samples of shape [2]. Choose a network that fits it: net=mlp or net=pacgan_mlp."),
     (["trainer.max_epochs=abc"], "trainer.max_epochs must be a whole number (or null), got 'abc'."),
+    # Hydra's own advice here would be "+net.discriminator.dropout=0.3": a key that nothing reads
+    (["net.discriminator.dropout=0.3"], "so set them there: model.discriminator.dropout=0.3"),
 ])
 def test_config_mistakes_give_one_clear_line(tmp_path, overrides, message):
     result = run_cli("gan_lab.train", [*overrides, f"hydra.run.dir={tmp_path}"], tmp_path)
