@@ -14,6 +14,7 @@ from typing import Mapping
 from torch import Tensor, nn
 
 from gan_lab.errors import ConfigError
+from gan_lab.nets.dropout import Dropout
 from gan_lab.nets.heads import LogitHead
 
 
@@ -81,7 +82,7 @@ class DCGANDiscriminator(nn.Module):
         widths = [base_width * 2**i for i in range(doublings + 1)]  # e.g. [64, 128, 256]
         layers: list[nn.Module] = [nn.Conv2d(channels, widths[0], 3, padding=1), nn.LeakyReLU(0.2)]
         for w_in, w_out in zip(widths, widths[1:]):
-            layers += [nn.Conv2d(w_in, w_out, 4, stride=2, padding=1), nn.LeakyReLU(0.2), nn.Dropout(dropout)]
+            layers += [nn.Conv2d(w_in, w_out, 4, stride=2, padding=1), nn.LeakyReLU(0.2), Dropout(dropout)]
         layers.append(nn.Flatten())
         self.features = nn.Sequential(*layers)
         self.head = LogitHead(widths[-1] * base_size**2, minibatch)

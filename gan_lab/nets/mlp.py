@@ -16,6 +16,7 @@ import torch
 from torch import Tensor, nn
 
 from gan_lab.errors import ConfigError
+from gan_lab.nets.dropout import Dropout
 from gan_lab.nets.heads import LogitHead
 from gan_lab.nets.init import normal_init_
 
@@ -35,7 +36,7 @@ def _hidden_stack(
             layers.append(nn.BatchNorm1d(width, momentum=batch_norm_momentum))
         layers.append(activation)
         if dropout:
-            layers.append(nn.Dropout(dropout))
+            layers.append(Dropout(dropout))
         in_features = width
     return nn.Sequential(*layers), in_features
 
