@@ -1,6 +1,6 @@
 """``gan-lab-train``: train a GAN from the Hydra configs in ``configs/``.
 
-    gan-lab-train                                   # the default: digits, fully connected nets, non-saturating loss
+    gan-lab-train                                   # the default: digits, fully connected nets, hinge loss
     gan-lab-train data=grid25 loss=minimax
     gan-lab-train -m loss=minimax,non_saturating seed=0,1
     gan-lab-train experiment=mode_collapse_grid25 model=minibatch_gan
