@@ -10,11 +10,13 @@ resizes the data and every network follows.  ``${discriminator_shape:}``
 is what the discriminator judges: the same shape, or with PacGAN's packing
 (``model.pack = m``) the first axis m times longer.  ``${multiply:a,b}`` is
 a * b (e.g. PacGAN's batches of 100 packs: ``${multiply:100,${model.pack}}``).
+``${data_classes:}`` is how many classes the data's labels range over (a
+conditional GAN's classes, InfoGAN's code values).
 """
 
 from __future__ import annotations
 
-from hydra.utils import get_class
+from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from gan_lab.errors import ConfigError
@@ -51,6 +53,19 @@ def _entry(shape: list[int], index: int | None, root: DictConfig) -> list[int] |
     return shape[int(index)]
 
 
+def data_classes(*, _root_: DictConfig) -> int:
+    """How many classes the labels of ``_root_.data`` range over (a mixture's components; 10 digits; ...)."""
+    data = _root_.data
+    count = getattr(get_class(data._target_), "num_classes", None)
+    if count is None and data.get("centers") is not None:  # a Gaussian mixture: one class per component
+        count = len(instantiate(data.centers))
+    if count is None:
+        name = data.get("name") or data._target_.rsplit(".", 1)[-1]
+        raise ConfigError(f"data={name} has no class labels, which this model needs (a conditional GAN, ACGAN or "
+                          "InfoGAN's code count: set model.num_classes or model.num_codes).")
+    return int(count)
+
+
 def multiply(a: float, b: float) -> float:
     """``a * b`` (an int when both are)."""
     return a * b
@@ -61,3 +76,4 @@ def register_resolvers() -> None:
     OmegaConf.register_new_resolver("data_shape", data_shape, replace=True)
     OmegaConf.register_new_resolver("discriminator_shape", discriminator_shape, replace=True)
     OmegaConf.register_new_resolver("multiply", multiply, replace=True)
+    OmegaConf.register_new_resolver("data_classes", data_classes, replace=True)

@@ -8,8 +8,11 @@ Each loss is a :class:`GANLoss`: a discriminator loss ``(real_logits,
 fake_logits) -> scalar``, a generator loss ``fake_logits -> scalar`` (or
 ``(real_logits, fake_logits) -> scalar`` with ``generator_needs_real: true``,
 for losses such as the relativistic GAN's that compare fakes with real data)
-and an optional ``penalty(discriminator, real, fake) -> scalar`` added to the
-discriminator loss (the hook WGAN-GP's gradient penalty needs).  A config
+an optional ``penalty(discriminator, real, fake) -> scalar`` added to the
+discriminator loss (the hook WGAN-GP's gradient penalty needs; ``discriminator``
+is D as a function ``samples -> logits``), and an optional
+``after_discriminator_step(discriminator)`` run after each of D's updates (the
+hook WGAN's weight clipping needs).  A config
 file builds one by naming the functions, e.g. ``configs/loss/minimax.yaml``;
 adding a loss is one function here (or in a file of its own) plus one YAML
 file.
@@ -26,7 +29,8 @@ from torch import Tensor, nn
 
 DiscriminatorLoss = Callable[[Tensor, Tensor], Tensor]
 GeneratorLoss = Callable[..., Tensor]  # (fake_logits) or, with generator_needs_real, (real_logits, fake_logits)
-Penalty = Callable[[nn.Module, Tensor, Tensor], Tensor]
+Penalty = Callable[[Callable[[Tensor], Tensor], Tensor, Tensor], Tensor]
+StepHook = Callable[[nn.Module], None]
 
 
 def bce_discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
@@ -61,18 +65,22 @@ def non_saturating_generator_loss(fake_logits: Tensor) -> Tensor:
 
 @dataclass(frozen=True)
 class GANLoss:
-    """A discriminator loss, a generator loss and an optional discriminator penalty.
+    """A discriminator loss, a generator loss, an optional discriminator penalty and an optional step hook.
 
     ``generator_needs_real``: call ``generator_loss(real_logits, fake_logits)``,
     the generator step then also runs D on the real batch; ``False`` (the
     standard losses) calls ``generator_loss(fake_logits)`` and D sees only the
-    fakes in that step.
+    fakes in that step.  ``critic``: D's output is a Wasserstein critic's score,
+    not a logit, so training logs its means (``train/critic_real``,
+    ``train/critic_fake``, ``train/wasserstein_estimate``) instead of sigmoids.
     """
 
     discriminator_loss: DiscriminatorLoss
     generator_loss: GeneratorLoss
     penalty: Optional[Penalty] = None
     generator_needs_real: bool = False
+    critic: bool = False
+    after_discriminator_step: Optional[StepHook] = None
 
     def __post_init__(self) -> None:
         for field in fields(self):

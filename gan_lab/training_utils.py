@@ -3,6 +3,7 @@ and the random state kept in checkpoints (so that a resumed run draws the same n
 
 from __future__ import annotations
 
+import inspect
 import random
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -22,6 +23,23 @@ class NonFiniteLossError(FloatingPointError):
 def check_learning_rate(optimizer_name: str, lr: float) -> None:
     if not lr > 0:
         raise ConfigError(f"model.{optimizer_name}.lr must be positive, got {lr!r}.")
+
+
+def build_optimizer(name: str, factory: Callable, parameters: Iterable[nn.Parameter]) -> torch.optim.Optimizer:
+    """``factory(parameters)``; a keyword the optimiser does not take fails with one line listing those it does."""
+    try:
+        optimizer = factory(parameters)
+    except TypeError as err:
+        target = getattr(factory, "func", factory)
+        if "unexpected keyword" not in str(err) or not isinstance(target, type):
+            raise
+        accepted = [p for p in inspect.signature(target).parameters if p not in ("self", "params")]
+        raise ConfigError(f"model.{name}: {target.__name__} {str(err).split('() ', 1)[-1]}; it takes {accepted}. "
+                          "Choose the optimiser with optimizer=adam|rmsprop|sgd (configs/optimizer/), which sets "
+                          "only its own keys.") from err
+    for group in optimizer.param_groups:
+        check_learning_rate(name, group["lr"])
+    return optimizer
 
 
 #: How a training step moves the two players (``GANModule(updates=...)``).

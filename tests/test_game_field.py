@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 import torch
 from matplotlib.figure import Figure
@@ -11,6 +9,7 @@ from torch import nn
 
 from gan_lab.game import field_figure, game_field, generator_loss_arrows, generator_manifold
 from gan_lab.game.field import discriminator_on_grid, latent_grid_lines
+from gan_lab.module import GANModule
 from gan_lab.losses import GANLoss, bce_discriminator_loss, minimax_generator_loss, non_saturating_generator_loss
 from gan_lab.plots import figure_to_image
 from gan_lab.variants.least_squares import least_squares_generator_loss
@@ -122,11 +121,14 @@ def test_the_manifold_of_the_identity_is_the_latent_grid_and_higher_latents_use_
     assert z.shape == (2, 3, 4, 8) and (z[..., 2:] == 0).all() and z[..., :2].abs().max() == 1.0
 
 
-def make_module(loss: str = "non_saturating"):
-    generator = nn.Sequential(nn.Linear(2, 16), nn.Dropout(0.5), nn.Linear(16, 2))
-    generator.latent_dim = 2
+def make_module(loss: str = "non_saturating", generator: nn.Module | None = None) -> GANModule:
+    if generator is None:
+        generator = nn.Sequential(nn.Linear(2, 16), nn.Dropout(0.5), nn.Linear(16, 2))
+        generator.latent_dim = 2
+    generator.output_shape = (2,)
     critic = SmallCritic()
-    return SimpleNamespace(discriminator=critic, sampling_generator=generator, loss=LOSSES[loss])
+    critic.input_shape = (2,)
+    return GANModule(generator, critic, LOSSES[loss], torch.optim.Adam, torch.optim.Adam)
 
 
 def test_game_field_restores_training_modes_and_leaves_the_global_random_state_alone():
@@ -144,10 +146,9 @@ def test_game_field_restores_training_modes_and_leaves_the_global_random_state_a
 
 @pytest.mark.parametrize("latent_dim", [2, 8])
 def test_field_figure_draws_every_part_with_a_stated_scale(latent_dim):
-    module = make_module()
     generator = nn.Sequential(nn.Linear(latent_dim, 2))
     generator.latent_dim = latent_dim
-    module.sampling_generator = generator
+    module = make_module(generator=generator)
     field = game_field(module, torch.randn(40, 2), torch.randn(30, 2) * 5, grid_size=8, num_arrows=10)
     figure = field_figure(field, centers=torch.zeros(1, 2), arrow_scale=100.0, title="step 7")
     assert isinstance(figure, Figure)

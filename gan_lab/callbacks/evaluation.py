@@ -6,13 +6,14 @@ fit if the last epoch was not evaluated, the callback
 1. draws ``num_samples`` generated samples from a fixed latent seed and runs
    the evaluator on them **once** (features and class probabilities);
 2. hands those to every metric object (IS, FID, KID, birthday paradox, mode
-   coverage, precision/recall, density/coverage, JS by grid: ``gan_lab.evaluation``);
+   coverage, precision/recall, density/coverage, JS by grid, and for conditional
+   models class accuracy, intra-FID or code-class agreement: ``gan_lab.evaluation``);
 3. logs ``metrics/...`` to the loggers, the real data's own values under
    ``reference/...`` (constants, logged at every evaluation so that they draw
    as lines beside the metrics), what the numbers depend on under
    ``settings/...`` with a TensorBoard overview (custom-scalars layout and the
    run's config, :mod:`gan_lab.callbacks.run_overview`; once per run), sample
-   images (``samples/grid`` or ``samples/scatter``), any metric images
+   images (``samples/grid`` or ``samples/scatter``; ``samples/by_class`` for a conditional model), any metric images
    (``birthday/closest_pairs``) and, for 2D data, GAN Lab's view of the game
    (``game/field``, the optional ``game`` entry: :class:`gan_lab.evaluation.GameView`);
 4. saves the animated images as frames, and at the end of fit turns them into
@@ -35,6 +36,7 @@ only writing to the loggers is left to rank zero.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -44,11 +46,31 @@ from pytorch_lightning.trainer.states import TrainerFn
 from gan_lab.callbacks.animation import Animation
 from gan_lab.callbacks.logging_utils import logging_step, tensorboard_writer
 from gan_lab.callbacks.run_overview import write_run_overview
+from gan_lab.evaluation.conditional import samples_by_condition
 from gan_lab.evaluation.game_view import GameView
 from gan_lab.evaluation.metric import EvaluationError, EvaluationMetric, RealData, Value
 from gan_lab.evaluation.scored import Scored, generate_and_score, score
 from gan_lab.metrics.evaluators import Evaluator, evaluator_for
 from gan_lab.plots import figure_to_image, image_grid, scatter_figure
+
+
+#: Columns of ``samples/by_class`` (``samples/by_code``): fixed latents, each shared down its column.
+BY_CONDITION_COLUMNS = 8
+
+
+def save_before_evaluating(trainer: pl.Trainer) -> None:
+    """Write the checkpoint callback's ``last.ckpt`` now, so an error in the evaluation that follows loses nothing.
+
+    The checkpoint callback writes after every other callback's epoch-end hook, which is where the evaluation
+    runs; without this, an exception in a metric, the game view or a variant's code would end the run with
+    the previous checkpoint only.  Resuming from this one continues with the next epoch.
+    """
+    checkpoint = trainer.checkpoint_callback
+    if checkpoint is None or not getattr(checkpoint, "save_last", False) or checkpoint.dirpath is None:
+        return
+    path = os.path.join(checkpoint.dirpath, f"{checkpoint.CHECKPOINT_NAME_LAST}{checkpoint.FILE_EXTENSION}")
+    trainer.save_checkpoint(path)
+    checkpoint.last_model_path = path  # the callback's own last.ckpt: it overwrites it rather than writing last-v1.ckpt
 
 
 class Evaluation(pl.Callback):
@@ -118,14 +140,16 @@ class Evaluation(pl.Callback):
     # ------------------------------------------------------------------ Lightning hooks
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
         if self._real is None:
-            self.prepare(trainer.datamodule)
+            self.prepare(trainer.datamodule, getattr(pl_module, "condition_kind", None))
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if self.every_n_epochs is not None and (trainer.current_epoch + 1) % self.every_n_epochs == 0:
+            save_before_evaluating(trainer)
             self.evaluate(trainer, pl_module)
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if self._last_step != logging_step(trainer):  # every fit ends with an evaluation of the final generator
+            save_before_evaluating(trainer)
             self.evaluate(trainer, pl_module)
         if self.animation is not None and trainer.is_global_zero:
             self.animation.write(trainer.default_root_dir)  # from every frame on disk, a resumed run's too
@@ -142,8 +166,11 @@ class Evaluation(pl.Callback):
         self._once_logged = bool(state_dict.get("once_logged", False))
 
     # ------------------------------------------------------------------ the work
-    def prepare(self, datamodule) -> None:
-        """Build the evaluator, check every metric's settings, and do the real-data work once."""
+    def prepare(self, datamodule, condition_kind: str | None = None) -> None:
+        """Build the evaluator, check every metric's settings, and do the real-data work once.
+
+        ``condition_kind``: what the model conditions on (``GANModule.condition_kind``), for the conditional metrics.
+        """
         evaluator = self.evaluator_choice
         if not isinstance(evaluator, Evaluator):
             evaluator = evaluator_for(datamodule, evaluator, weights_path=self.evaluator_weights)
@@ -157,7 +184,7 @@ class Evaluation(pl.Callback):
         held_out, held_out_labels = datamodule.val_set.tensors
         real = RealData(evaluator, datamodule, score(evaluator, samples, labels),
                         score(evaluator, held_out[: self.num_samples], held_out_labels[: self.num_samples]),
-                        seed=self.metric_seed)
+                        seed=self.metric_seed, condition_kind=condition_kind)
         once: dict[str, Value] = {**self.settings(evaluator)}
         for metric in self.metrics.values():
             once.update(metric.prepare(real))
@@ -182,7 +209,7 @@ class Evaluation(pl.Callback):
     def evaluate(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> dict[str, Value]:
         """Score the current generator; log on rank zero; return (and keep in :attr:`results`) every value."""
         if self._real is None:
-            self.prepare(trainer.datamodule)
+            self.prepare(trainer.datamodule, getattr(pl_module, "condition_kind", None))
         evaluator = self.evaluator.to(pl_module.device)
         fake = generate_and_score(trainer, pl_module, evaluator, self.num_samples, self.latent_seed)
         values: dict[str, Value] = {}
@@ -232,8 +259,12 @@ class Evaluation(pl.Callback):
             centers = getattr(trainer.datamodule, "centers", None)
             figure = scatter_figure(fake.samples[: self.num_points], centers, title="generated samples")
             images["samples/scatter"] = figure_to_image(figure)
+        if fake.condition_kind is not None and fake.samples.ndim == 4:  # one row per class (or code value)
+            tag = "samples/by_class" if fake.condition_kind == "class" else "samples/by_code"
+            images[tag] = image_grid(samples_by_condition(pl_module, BY_CONDITION_COLUMNS, self.latent_seed),
+                                     nrow=BY_CONDITION_COLUMNS)
         if self._game is not None:
-            images["game/field"] = self._game.image(pl_module, fake.samples, f"The game at step {step}")
+            images["game/field"] = self._game.image(pl_module, fake.samples, f"The game at step {step}", fake.condition)
         for metric in self.metrics.values():
             images.update(metric.images(fake))
         return images

@@ -4,6 +4,7 @@ Configured in ``configs/evaluation/``; the maths is in :mod:`gan_lab.metrics`.
 """
 
 from gan_lab.evaluation.birthday import BirthdayParadox
+from gan_lab.evaluation.conditional import ClassAccuracy, CodeClassAgreement, IntraFID
 from gan_lab.evaluation.game_view import GameView
 from gan_lab.evaluation.js_grid import JSGrid
 from gan_lab.evaluation.metric import EvaluationError, EvaluationMetric, RealData
@@ -14,11 +15,14 @@ __all__ = [
     "FID",
     "KID",
     "BirthdayParadox",
+    "ClassAccuracy",
+    "CodeClassAgreement",
     "DensityCoverage",
     "EvaluationError",
     "EvaluationMetric",
     "GameView",
     "InceptionScore",
+    "IntraFID",
     "JSGrid",
     "ModeCoverage",
     "PrecisionRecall",

@@ -59,6 +59,7 @@ class GameView:
         self.arrow_scale, self.dpi = arrow_scale, int(dpi)
         self._box = None
         self._real: Tensor | None = None
+        self._real_labels: Tensor | None = None
         self._centers = None
         self._scale: float | None = None  # arrow_scale, or the view's default once the view is known
 
@@ -69,18 +70,24 @@ class GameView:
     def prepare(self, real: RealData) -> dict[str, Value]:
         """Fix the view, the real points and the arrow scale for the run; returns ``settings/game_...``."""
         self._real = real.train.samples[: self.num_points]
+        self._real_labels = None if real.train.labels is None else real.train.labels[: self.num_points]
         self._box = square_box(real.train.samples, self.margin)
         self._centers = getattr(real.datamodule, "centers", None)
         self._scale = default_arrow_scale(self._box) if self.arrow_scale is None else float(self.arrow_scale)
         return {"settings/game_arrow_scale": self._scale}
 
-    def image(self, pl_module, fake_samples: Tensor, title: str) -> Tensor:
-        """The ``game/field`` image ``(3, H, W)`` in [0, 1] for the module's current players."""
+    def image(self, pl_module, fake_samples: Tensor, title: str, fake_condition: Tensor | None = None) -> Tensor:
+        """The ``game/field`` image ``(3, H, W)`` in [0, 1] for the module's current players.
+
+        ``fake_condition``: a conditional model's conditions of ``fake_samples`` (their arrows use them)."""
         if self._box is None:
             raise RuntimeError("GameView.prepare must run before GameView.image.")
-        field = game_field(pl_module, self._real, fake_samples[: self.num_points], box=self._box,
+        shown = slice(0, self.num_points)
+        field = game_field(pl_module, self._real, fake_samples[shown], box=self._box,
                            grid_size=self.grid_size, num_arrows=self.num_arrows, manifold_lines=self.manifold_lines,
-                           points_per_line=self.points_per_line, latent_extent=self.latent_extent)
+                           points_per_line=self.points_per_line, latent_extent=self.latent_extent,
+                           fake_condition=None if fake_condition is None else fake_condition[shown],
+                           real_labels=self._real_labels)
         figure = field_figure(field, centers=self._centers, arrow_scale=self._scale, max_arrow=self.max_arrow,
                               title=title, dpi=self.dpi)
         return figure_to_image(figure)

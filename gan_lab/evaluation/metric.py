@@ -42,6 +42,8 @@ class RealData:
         train: ``num_samples`` real training samples, drawn without replacement where possible, scored.
         held_out: the held-out split (at most ``num_samples`` of it), scored.
         seed: the evaluation's seed; metrics with random parts (IS splits, KID subsets) derive theirs from it.
+        condition_kind: what the run's model conditions on: ``None``, ``"class"`` (cGAN, ACGAN) or ``"code"``
+            (InfoGAN); the conditional metrics log nothing for an unconditional model.
 
     The k-NN metrics and KID register with :meth:`shared_pass` in ``prepare`` and read their values with
     :meth:`shared_values` in ``compute``: one blocked pass over the generated features' Gram matrices
@@ -53,6 +55,7 @@ class RealData:
     train: Scored
     held_out: Scored
     seed: int
+    condition_kind: str | None = None
     _shared: SharedFeaturePass | None = field(default=None, repr=False)
 
     def shared_pass(self) -> SharedFeaturePass:

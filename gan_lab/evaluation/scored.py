@@ -1,7 +1,11 @@
 """Samples with what the evaluator made of them, generated once per evaluation.
 
 Every metric needs the same thing: generated samples from a fixed latent seed,
-passed once through the evaluator (features and class probabilities).
+passed once through the evaluator (features and class probabilities).  G's
+inputs come from the module's own ``sample_inputs`` (so a conditional variant's
+labels or codes are drawn there, with the evaluation's seed) and G is called
+through its ``generate_from``; a conditional model's samples keep the class or
+code value each was asked for (``Scored.requested``).
 :func:`generate_and_score` does that work once per evaluation and every
 metric reads the same :class:`Scored` tensors.
 
@@ -23,6 +27,7 @@ import torch
 from torch import Tensor
 
 from gan_lab.metrics.evaluators import Evaluator
+from gan_lab.sampling import split_inputs
 
 #: Samples per generator/evaluator forward; fixed so batch composition never depends on the number of processes.
 CHUNK_SIZE = 500
@@ -36,6 +41,11 @@ class Scored:
     features: Tensor  # (N, d) float64
     probs: Tensor  # (N, K) float64
     labels: Tensor | None = None  # real data only
+    #: Conditional models: the class (``condition_kind == "class"``) or code value (``"code"``) each sample was
+    #: asked for, ``(N,)`` on the CPU; ``None`` for unconditional models and real data.
+    requested: Tensor | None = None
+    condition_kind: str | None = None
+    condition: Tensor | None = None  # the conditions themselves, as G was given them (on the CPU)
     #: Work several metrics share, done once per evaluation by the first that needs it (e.g. the
     #: :class:`~gan_lab.metrics.shared_pass.SharedFeaturePass` results, keyed by the pass).
     cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -57,13 +67,13 @@ def score(evaluator: Evaluator, samples: Tensor, labels: Tensor | None = None,
 
 def generate_and_score(trainer: pl.Trainer, pl_module: pl.LightningModule, evaluator: Evaluator,
                        num_samples: int, seed: int) -> Scored:
-    """``num_samples`` generated samples from noise drawn with ``seed`` (its own generator), scored.
+    """``num_samples`` generated samples from inputs drawn with ``seed`` (its own generator), scored.
 
     The sampling network (the weight average if the module keeps one) runs in
     eval mode under ``no_grad``; no global random state is read or changed.
     """
-    noise = pl_module.sample_latent(num_samples, torch.Generator().manual_seed(seed))  # (N, latent_dim)
-    chunks = list(noise.split(CHUNK_SIZE))
+    inputs = pl_module.sample_inputs(num_samples, torch.Generator().manual_seed(seed))  # noise (N, latent_dim), condition
+    chunks = split_inputs(inputs, CHUNK_SIZE)
     mine = range(trainer.global_rank, len(chunks), trainer.world_size)  # round-robin chunks per rank
     generator = pl_module.sampling_generator
     was_training = generator.training
@@ -72,17 +82,21 @@ def generate_and_score(trainer: pl.Trainer, pl_module: pl.LightningModule, evalu
     try:
         with torch.no_grad():
             for i in mine:
-                samples = generator(chunks[i])
+                samples = pl_module.generate_from(generator, chunks[i])
                 features, probs = evaluator.features_and_probs(samples)
                 parts.append(torch.cat([samples.flatten(1), features, probs], dim=1).double())
     finally:
         generator.train(was_training)
     sample_size = int(torch.tensor(generator.output_shape).prod())
     widths = [sample_size, evaluator.num_features, evaluator.num_classes]
-    local = torch.cat(parts) if parts else noise.new_zeros((0, sum(widths)), dtype=torch.float64)
-    rows = gather_chunks(trainer, pl_module, local, [len(c) for c in chunks])
+    local = torch.cat(parts) if parts else inputs.z.new_zeros((0, sum(widths)), dtype=torch.float64)
+    rows = gather_chunks(trainer, pl_module, local, [len(c.z) for c in chunks])
     samples, features, probs = rows.split(widths, dim=1)
-    return Scored(samples.float().view(-1, *generator.output_shape), features, probs)
+    # Every rank drew the same inputs, so the requested values need no gathering.
+    requested = None if inputs.condition is None else pl_module.condition_value(inputs.condition).long().cpu()
+    return Scored(samples.float().view(-1, *generator.output_shape), features, probs, requested=requested,
+                  condition_kind=pl_module.condition_kind if requested is not None else None,
+                  condition=None if inputs.condition is None else inputs.condition.cpu())
 
 
 def gather_chunks(trainer: pl.Trainer, pl_module: pl.LightningModule, local: Tensor, chunk_sizes: list[int]) -> Tensor:

@@ -16,6 +16,7 @@ from torch import Tensor, nn
 from gan_lab.errors import ConfigError
 from gan_lab.nets.dropout import Dropout
 from gan_lab.nets.heads import LogitHead
+from gan_lab.nets.init import apply_spectral_norm
 
 
 def upsampling_plan(image_size: int) -> tuple[int, int]:
@@ -85,25 +86,17 @@ class DCGANDiscriminator(nn.Module):
             layers += [nn.Conv2d(w_in, w_out, 4, stride=2, padding=1), nn.LeakyReLU(0.2), Dropout(dropout)]
         layers.append(nn.Flatten())
         self.features = nn.Sequential(*layers)
-        self.head = LogitHead(widths[-1] * base_size**2, minibatch)
+        self.num_features = widths[-1] * base_size**2
+        self.head = LogitHead(self.num_features, minibatch)
         if spectral_norm:
             apply_spectral_norm(self)
 
+    def feature_vector(self, x: Tensor) -> Tensor:
+        """What the head sees, ``(N, num_features)``: a variant's extra heads (ACGAN, InfoGAN, projection) share it."""
+        return self.features(x)
+
     def forward(self, x: Tensor) -> Tensor:
-        return self.head(self.features(x))
-
-
-def apply_spectral_norm(module: nn.Module) -> nn.Module:
-    """Spectral normalisation (Miyato et al. 2018) on every convolution and linear layer of ``module``.
-
-    Uses torch's parametrisation (one power iteration per training forward).
-    The minibatch discrimination tensor is left alone: it is a distance
-    projection, not a layer whose gain needs bounding.
-    """
-    for layer in list(module.modules()):
-        if isinstance(layer, (nn.Conv2d, nn.Linear)):
-            nn.utils.parametrizations.spectral_norm(layer)
-    return module
+        return self.head(self.feature_vector(x))
 
 
 __all__ = ["DCGANDiscriminator", "DCGANGenerator", "apply_spectral_norm", "upsampling_plan"]

@@ -1,4 +1,4 @@
-"""Weight initialisation shared by the networks that follow a paper's recipe."""
+"""Weight initialisation and spectral normalisation, shared by the networks that follow a paper's recipe."""
 
 from __future__ import annotations
 
@@ -21,4 +21,17 @@ def normal_init_(module: nn.Module, std: float) -> nn.Module:
             nn.init.normal_(layer.weight, 0.0, std)
             if layer.bias is not None:
                 nn.init.zeros_(layer.bias)
+    return module
+
+
+def apply_spectral_norm(module: nn.Module) -> nn.Module:
+    """Spectral normalisation (Miyato et al. 2018) on every convolution and linear layer of ``module``.
+
+    Uses torch's parametrisation (one power iteration per training forward).
+    The minibatch discrimination tensor is left alone: it is a distance
+    projection, not a layer whose gain needs bounding.
+    """
+    for layer in list(module.modules()):
+        if isinstance(layer, (nn.Conv2d, nn.Linear)):
+            nn.utils.parametrizations.spectral_norm(layer)
     return module

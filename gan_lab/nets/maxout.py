@@ -19,7 +19,7 @@ from torch import Tensor, nn
 
 from gan_lab.errors import ConfigError
 from gan_lab.nets.heads import LogitHead
-from gan_lab.nets.init import normal_init_
+from gan_lab.nets.init import apply_spectral_norm, normal_init_
 
 
 class Maxout(nn.Module):
@@ -46,6 +46,7 @@ class MaxoutDiscriminator(nn.Module):
         minibatch: optional minibatch discrimination before the logit (see :class:`LogitHead`).
         init_std: if set, weights start as N(0, init_std^2) and biases at 0 (PacGAN: 0.02);
             ``None`` keeps PyTorch's default initialisation.
+        spectral_norm: divide each linear weight by its largest singular value (Miyato et al. 2018).
     """
 
     def __init__(
@@ -55,6 +56,7 @@ class MaxoutDiscriminator(nn.Module):
         pieces: int = 5,
         minibatch: Mapping[str, int] | None = None,
         init_std: float | None = None,
+        spectral_norm: bool = False,
     ) -> None:
         super().__init__()
         self.input_shape = tuple(int(s) for s in input_shape)
@@ -63,9 +65,16 @@ class MaxoutDiscriminator(nn.Module):
             layers.append(Maxout(width, units, pieces))
             width = units
         self.features = nn.Sequential(*layers)
+        self.num_features = width
         self.head = LogitHead(width, minibatch)
         if init_std is not None:
             normal_init_(self, init_std)
+        if spectral_norm:
+            apply_spectral_norm(self)
+
+    def feature_vector(self, x: Tensor) -> Tensor:
+        """What the head sees, ``(N, num_features)``: a variant's extra heads (ACGAN, InfoGAN, projection) share it."""
+        return self.features(torch.flatten(x, 1))
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.head(self.features(torch.flatten(x, 1)))
+        return self.head(self.feature_vector(x))

@@ -1,10 +1,9 @@
 """Fully connected generator and discriminator, for 2D points and small images.
 
 On 8x8 digits the fully connected pair reaches a higher Inception Score than
-the DCGAN pair of :mod:`gan_lab.nets.dcgan` at the same wall time (the
-README gives the default run's measured numbers), so
-``configs/net/mlp_image.yaml`` is what ``data=digits`` trains; 64 pixels are
-few enough to see all at once.
+the DCGAN pair of :mod:`gan_lab.nets.dcgan` at the same wall time
+(experiments/default_run/README.md), so ``configs/net/mlp_image.yaml`` is what
+``data=digits`` trains; 64 pixels are few enough to see all at once.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from torch import Tensor, nn
 from gan_lab.errors import ConfigError
 from gan_lab.nets.dropout import Dropout
 from gan_lab.nets.heads import LogitHead
-from gan_lab.nets.init import normal_init_
+from gan_lab.nets.init import apply_spectral_norm, normal_init_
 
 
 def _hidden_stack(
@@ -82,9 +81,9 @@ class MLPDiscriminator(nn.Module):
     """``x (N, *input_shape) -> logits (N,)`` through LeakyReLU hidden layers.
 
     ``dropout`` after each hidden layer keeps D from memorising a small
-    training set; on the 1,617 training digits it made the generator's
-    classes more even (largest class 12.6 % of samples instead of 15-16 %,
-    measured here).
+    training set (on the digits it made the generator's classes more even:
+    experiments/default_run/README.md).  ``spectral_norm`` divides each linear
+    weight by its largest singular value (Miyato et al. 2018).
     """
 
     def __init__(
@@ -93,13 +92,21 @@ class MLPDiscriminator(nn.Module):
         hidden_dims: Sequence[int] = (256, 256),
         minibatch: Mapping[str, int] | None = None,
         dropout: float = 0.0,
+        spectral_norm: bool = False,
     ) -> None:
         super().__init__()
         if not 0.0 <= dropout < 1.0:
             raise ConfigError(f"MLPDiscriminator dropout must be in [0, 1), got {dropout!r}.")
         self.input_shape = tuple(int(s) for s in input_shape)
-        self.features, width = _hidden_stack(math.prod(self.input_shape), hidden_dims, nn.LeakyReLU(0.2), dropout)
-        self.head = LogitHead(width, minibatch)
+        self.features, self.num_features = _hidden_stack(math.prod(self.input_shape), hidden_dims,
+                                                         nn.LeakyReLU(0.2), dropout)
+        self.head = LogitHead(self.num_features, minibatch)
+        if spectral_norm:
+            apply_spectral_norm(self)
+
+    def feature_vector(self, x: Tensor) -> Tensor:
+        """What the head sees, ``(N, num_features)``: a variant's extra heads (ACGAN, InfoGAN, projection) share it."""
+        return self.features(torch.flatten(x, 1))
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.head(self.features(torch.flatten(x, 1)))
+        return self.head(self.feature_vector(x))
