@@ -69,7 +69,7 @@ def save_before_evaluating(trainer: pl.Trainer) -> None:
     if checkpoint is None or not getattr(checkpoint, "save_last", False) or checkpoint.dirpath is None:
         return
     path = os.path.join(checkpoint.dirpath, f"{checkpoint.CHECKPOINT_NAME_LAST}{checkpoint.FILE_EXTENSION}")
-    trainer.save_checkpoint(path)
+    trainer.save_checkpoint(path, weights_only=False)  # the full state: resumable
     checkpoint.last_model_path = path  # the callback's own last.ckpt: it overwrites it rather than writing last-v1.ckpt
 
 
