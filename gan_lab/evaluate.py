@@ -31,7 +31,7 @@ from pytorch_lightning.utilities import rank_zero_only
 from gan_lab.checkpoints import load_model
 from gan_lab.config_paths import CONFIG_DIR
 from gan_lab.config_resolvers import register_resolvers
-from gan_lab.quiet import ignore_library_noise
+from gan_lab.quiet import ignore_library_noise, quiet_console
 from gan_lab.train import evaluation_config, run_reporting_user_errors
 
 PREFIX = "evaluation."
@@ -99,6 +99,7 @@ def report(values: dict[str, float | str], run_dir: Path) -> None:
 @hydra.main(config_path=str(CONFIG_DIR), config_name="eval", version_base="1.3")
 def main(cfg: DictConfig) -> None:
     ignore_library_noise()
+    quiet_console()
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     overrides = HydraConfig.get().overrides.task
     values = run_reporting_user_errors("gan-lab-eval",

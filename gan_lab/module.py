@@ -360,6 +360,8 @@ class GANModule(GeneratorSampling, pl.LightningModule):
         shown = self.steps_done % PROGRESS_EVERY == 0 and trainer.progress_bar_callback is not None
         if shown or last_of_epoch:  # the bar when there is one; callback_metrics (the run's summary) at epoch end
             self.log_dict(values, prog_bar=True, logger=False, batch_size=1)
+        if last_of_epoch:  # checkpoint names count GAN steps, as TensorBoard's x axis does (not optimiser steps)
+            self.log("step", float(self.steps_done + 1), logger=False, batch_size=1)
 
     def where(self) -> str:
         return f"global step {self.global_step} (GAN step {self.steps_done}, epoch {self.current_epoch})"

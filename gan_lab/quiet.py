@@ -34,6 +34,15 @@ DEMONSTRATION_NOISE = (
 )
 
 
+def quiet_console() -> None:
+    """Lightning's informational lines off: accelerators the run does not use, the seed, advertisements.
+
+    What a user can act on stays: warnings, errors, the progress bar, the model summary and gan_lab's own summary.
+    """
+    for name in ("pytorch_lightning", "lightning", "lightning_fabric", "lightning.pytorch", "lightning.fabric"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def ignore_library_noise() -> None:
     """Ignore the warnings of :data:`NOISE` (what ``gan-lab-train`` does too)."""
     for pattern in NOISE:
@@ -43,8 +52,7 @@ def ignore_library_noise() -> None:
 def quiet_libraries() -> None:
     """Lightning's informational lines off (accelerators, seed, tips), :func:`ignore_library_noise`, and the
     warnings of :data:`DEMONSTRATION_NOISE` (for notebooks that stop and resume runs on purpose)."""
-    for name in ("pytorch_lightning", "lightning", "lightning_fabric", "lightning.pytorch", "lightning.fabric"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    quiet_console()
     ignore_library_noise()
     for pattern in DEMONSTRATION_NOISE:
         warnings.filterwarnings("ignore", message=pattern)

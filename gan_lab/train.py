@@ -1,6 +1,6 @@
 """``gan-lab-train``: train a GAN from the Hydra configs in ``configs/``.
 
-    gan-lab-train                                   # the default: digits, fully connected nets, hinge loss
+    gan-lab-train                                   # the default: digits, fully connected nets, non-saturating loss
     gan-lab-train data=grid25 loss=minimax
     gan-lab-train -m loss=minimax,non_saturating seed=0,1
     gan-lab-train experiment=mode_collapse_grid25 model=minibatch_gan
@@ -35,7 +35,8 @@ from gan_lab.data.vision import DatasetNotFoundError
 from gan_lab.errors import ConfigError
 from gan_lab.metrics.evaluators import EvaluatorWeightsError, InceptionWeightsUnavailable
 from gan_lab.module import NonFiniteLossError
-from gan_lab.quiet import ignore_library_noise
+from gan_lab.quiet import ignore_library_noise, quiet_console
+from gan_lab.summary import summary_table
 
 T = TypeVar("T")
 
@@ -106,10 +107,9 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float | str]:
 
 @rank_zero_only  # one summary, not one per DDP process
 def print_summary(run_dir: Path, metrics: dict[str, float | str]) -> None:
-    shown = ", ".join(f"{name}={value:.4g}" if not isinstance(value, str) else f"{name}={value}"
-                      for name, value in sorted(metrics.items()))
-    print(f"\nFinished. Last values: {shown}")
-    print(f"Run directory: {run_dir}")
+    print(f"\nFinished. The last evaluation, beside real data's values with the same settings:\n")
+    print(summary_table(metrics))
+    print(f"\nRun directory: {run_dir}")
     print(f"TensorBoard logs: {run_dir / 'tensorboard'}")
     print(f"Watch them with:  tensorboard --logdir {run_dir}")
 
@@ -157,6 +157,7 @@ def run_reporting_user_errors(program: str, work: Callable[[], T]) -> T:
 @hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> Any:
     ignore_library_noise()  # warnings about Lightning's own code, which no user can act on
+    quiet_console()  # and its informational lines (accelerators it does not use, advertisements)
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     metrics = run_reporting_user_errors("gan-lab-train", lambda: train(cfg, run_dir))
     print_summary(run_dir, metrics)

@@ -186,8 +186,11 @@ def test_digits_pick_their_own_gan_settings_and_model_gan_swaps_them(tmp_path):
     for overrides in (["model=gan"], ["data=grid25"], ["model=minibatch_gan"]):
         model = compose_config(overrides, tmp_path).model
         assert (model.optimizer_g.lr, model.ema_decay) == (2.0e-4, None), overrides
-    # ... and its loss, which loss=... swaps; other data sets keep the non-saturating default
+    # The default game is the course's: the non-saturating loss, on every data set; loss=... swaps it, and
+    # the best digits recipe found so far (the hinge loss) is a preset.
     def loss_of(overrides):
         return compose_config(overrides, tmp_path).loss.generator_loss._target_.rsplit(".", 1)[1]
-    assert loss_of([]) == "hinge_generator_loss" and loss_of(["loss=minimax"]) == "minimax_generator_loss"
-    assert loss_of(["data=grid25"]) == loss_of(["data=stacked_digits"]) == "non_saturating_generator_loss"
+    assert loss_of([]) == loss_of(["data=grid25"]) == loss_of(["data=stacked_digits"]) == "non_saturating_generator_loss"
+    assert loss_of(["loss=minimax"]) == "minimax_generator_loss"
+    assert loss_of(["experiment=digits_best"]) == "hinge_generator_loss"
+    assert compose_config(["experiment=digits_best"], tmp_path).model == default

@@ -103,5 +103,5 @@ def test_a_new_variant_is_one_python_file_and_one_yaml(tmp_path):
         env={"PYTHONPATH": os.pathsep.join([str(tmp_path), str(REPO_ROOT)])},  # this checkout's gan_lab, not an installed one
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "train/loss_g=" in result.stdout
+    assert "train/loss_g=" in result.stdout and "Finished." in result.stdout
     assert (REPO_ROOT / "configs" / "loss" / "my_variant.yaml").exists() is False

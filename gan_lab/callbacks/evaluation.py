@@ -36,6 +36,7 @@ only writing to the loggers is left to rank zero.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -231,7 +232,11 @@ class Evaluation(pl.Callback):
         # References at every evaluation (a constant line beside each metric); settings once per run.
         once = {tag: value for tag, value in self._once.items() if first or tag.startswith("reference/")}
         values = {**once, **values}
-        numbers = {tag: float(value) for tag, value in values.items() if not isinstance(value, str)}
+        # TensorBoard draws an infinite value as a number: those (a birthday bound with no collision, the KL of
+        # a generator that misses every mode) are written as text instead, and their charts show a gap.
+        numbers = {tag: float(value) for tag, value in values.items() if not isinstance(value, str) and math.isfinite(value)}
+        values = {tag: value if isinstance(value, str) or math.isfinite(value) else f"{value} (not drawn as a number)"
+                  for tag, value in values.items()}
         for logger in trainer.loggers:
             logger.log_metrics(numbers, step=step)
         writer = tensorboard_writer(trainer)

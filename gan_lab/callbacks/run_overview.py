@@ -38,7 +38,7 @@ MULTILINE_CHARTS = [
 ]
 #: (category, chart title, (value, lower, upper)): a value with its interval.
 MARGIN_CHARTS = [
-    ("Birthday paradox", "Support size, 95 % interval (-1: infinite)",
+    ("Birthday paradox", "Support size, 95 % interval (an infinite bound is not drawn)",
      ("metrics/birthday_support_size", "metrics/birthday_support_size_low", "metrics/birthday_support_size_high")),
 ]
 #: The training curves GANModule always logs.

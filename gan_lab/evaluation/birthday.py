@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from gan_lab.evaluation.metric import EvaluationError, EvaluationMetric, RealData, finite_or_minus_one
+from gan_lab.evaluation.metric import EvaluationError, EvaluationMetric, RealData
 from gan_lab.evaluation.scored import Scored, score
 from gan_lab.metrics import birthday_paradox, calibrate_birthday
 from gan_lab.plots import image_grid
@@ -27,8 +27,9 @@ class BirthdayParadox(EvaluationMetric):
 
     Logs ``metrics/birthday_collision_rate``, ``metrics/birthday_support_size``
     and its 95 % interval ``metrics/birthday_support_size_low`` /
-    ``metrics/birthday_support_size_high`` (-1 stands for infinity: no more
-    collisions than real data has), ``reference/birthday_collision_rate`` (real
+    ``metrics/birthday_support_size_high`` (infinite where there are no more
+    collisions than real data has: kept as ``inf`` in the results and shown as
+    text, never drawn as a number), ``reference/birthday_collision_rate`` (real
     data's own rate at the threshold) and ``birthday/closest_pairs``, the
     closest generated pairs so that a person can judge them, as the authors did.
 
@@ -96,9 +97,9 @@ class BirthdayParadox(EvaluationMetric):
         low, high = result.support_size_interval
         return {
             "metrics/birthday_collision_rate": result.collision_rate,
-            "metrics/birthday_support_size": finite_or_minus_one(result.support_size),
-            "metrics/birthday_support_size_low": finite_or_minus_one(low),
-            "metrics/birthday_support_size_high": finite_or_minus_one(high),
+            "metrics/birthday_support_size": result.support_size,
+            "metrics/birthday_support_size_low": low,
+            "metrics/birthday_support_size_high": high,
         }
 
     def images(self, fake):

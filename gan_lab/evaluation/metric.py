@@ -12,7 +12,6 @@ a metric object only decides what to feed it and under which tags.
 
 from __future__ import annotations
 
-import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
@@ -90,8 +89,3 @@ class EvaluationMetric(ABC):
     def images(self, fake: Scored) -> dict[str, Tensor]:
         """Images to log with this evaluation, ``{tag: (3, H, W) in [0, 1]}`` (drawn on rank zero only)."""
         return {}
-
-
-def finite_or_minus_one(value: float) -> float:
-    """TensorBoard cannot plot infinity: an infinite estimate (e.g. no birthday collision at all) is logged as -1."""
-    return value if math.isfinite(value) else -1.0
