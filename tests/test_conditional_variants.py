@@ -325,3 +325,20 @@ def test_a_conditional_variant_outside_the_repository_trains_and_evaluates(tmp_p
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "metrics/class_accuracy=" in result.stdout and (tmp_path / "run" / "game.gif").is_file()
+
+
+def test_digits_enlarged_for_a_dcgan_are_scored_by_the_shipped_classifier_after_resizing(tmp_path):
+    """The README's `gan-lab-train net=dcgan data.image_size=16`: real and generated digits are resized to 8x8."""
+    cfg = compose_config(["data=digits", *TINY_TRAINER, *TINY_NETS["dcgan"], "net=dcgan", "data.image_size=16",
+                          *SMALL_METRICS], tmp_path)
+    values = train(cfg, tmp_path)
+    assert "resized from 16x16 to 8x8" in values["settings/evaluator"]
+    assert values["reference/inception_score"] > 8  # real digits, shrunk back, are still recognised
+    from gan_lab.metrics.evaluators.resize import Resized
+    from gan_lab.metrics.evaluators import evaluator_for
+    from gan_lab.data import DigitsDataModule
+
+    shipped = evaluator_for(DigitsDataModule(), "auto")
+    digits = DigitsDataModule().load()[0][:20]  # (20, 1, 8, 8)
+    enlarged = digits.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)  # each pixel a 2x2 block
+    torch.testing.assert_close(Resized(shipped, (1, 16, 16)).features(enlarged), shipped.features(digits))

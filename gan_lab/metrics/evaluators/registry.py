@@ -10,6 +10,7 @@ import os
 import shlex
 from collections.abc import Callable
 
+from gan_lab.metrics.evaluators.resize import fitted
 from gan_lab.errors import ConfigError
 from gan_lab.metrics.evaluators.base import Evaluator
 from gan_lab.metrics.evaluators.classifier import ClassifierEvaluator, StackedClassifierEvaluator, digits_classifier
@@ -128,6 +129,7 @@ def evaluator_for(datamodule, kind: str = "auto", weights_path: str | os.PathLik
         channels, *image = datamodule.shape
         per_channel = digits_classifier(batch_size) if weights_path is None else \
             ClassifierEvaluator.from_file(weights_path, batch_size=batch_size)
+        per_channel = fitted(per_channel, (1, *image))  # enlarged digits: resized back to the classifier's input
         check_fits(per_channel, "digits", (1, *image), round(datamodule.num_classes ** (1 / channels)))
         return StackedClassifierEvaluator(per_channel, channels=channels, batch_size=batch_size)
     if weights_path is None:
@@ -136,5 +138,6 @@ def evaluator_for(datamodule, kind: str = "auto", weights_path: str | os.PathLik
         evaluator = digits_classifier(batch_size)
     else:
         evaluator = ClassifierEvaluator.from_file(weights_path, batch_size=batch_size)
+    evaluator = fitted(evaluator, datamodule.shape)  # e.g. data.image_size=16: resized to the classifier's 8x8
     check_fits(evaluator, datamodule.name, datamodule.shape, datamodule.num_classes)
     return evaluator
