@@ -76,6 +76,8 @@ class DiscriminatorContractError(TypeError):
 
 def as_judgement(output: Any, condition: Tensor | None, batch_size: int) -> Judgement:
     """D's output as a :class:`Judgement`; anything but logits ``(N,)``, or a tuple starting with them, fails here."""
+    if type(output) is Tensor and output.ndim == 1 and len(output) == batch_size:  # the common case, checked first
+        return Judgement(output, (), condition)
     if isinstance(output, Tensor):
         logits, extras = output, ()
     elif isinstance(output, (tuple, list)) and output and isinstance(output[0], Tensor):
@@ -224,9 +226,9 @@ class GANModule(GeneratorSampling, pl.LightningModule):
             real, labels = real.unsqueeze(0), labels.unsqueeze(0)  # (1, B, *shape), (1, B)
         opt_g, opt_d = self.optimizers()
         epoch_ends = batch_idx + 1 == self.trainer.num_training_batches
-        for step in range(len(real)):
-            last_of_epoch = epoch_ends and step + 1 == len(real)
-            self.gan_step(real[step], self.real_condition(labels[step]), opt_g, opt_d, last_of_epoch)
+        for step, (real_batch, label_batch) in enumerate(zip(real.unbind(0), labels.unbind(0)), 1):
+            last_of_epoch = epoch_ends and step == len(real)
+            self.gan_step(real_batch, self.real_condition(label_batch), opt_g, opt_d, last_of_epoch)
 
     def gan_step(self, real: Tensor, condition: Tensor | None, opt_g: LightningOptimizer, opt_d: LightningOptimizer,
                  last_of_epoch: bool) -> None:

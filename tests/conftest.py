@@ -42,6 +42,11 @@ SMALL_METRICS = ["evaluation.num_samples=500", "evaluation.every_n_epochs=1", "e
                  "evaluation.metrics.kid.subset_size=200"]
 
 
+def event_files(run_dir: Path, real_data: bool = False) -> list[Path]:
+    """A run's TensorBoard event files: the generator's (default), or those of its ``real_data`` run."""
+    return sorted(p for p in Path(run_dir).rglob("events.out.tfevents.*") if ("real_data" in p.parts) == real_data)
+
+
 def tiny_overrides(data: str) -> list[str]:
     return [f"data={data}", *TINY_TRAINER, *TINY_NETS[DATA_NETS.get(data, "dcgan")]]
 

@@ -48,15 +48,16 @@ def test_animation_settings_are_checked():
         Animation(colours=1000)
 
 
-def test_the_layout_pairs_each_logged_metric_with_its_reference_and_skips_the_rest():
-    logged = {"metrics/fid", "reference/fid", "metrics/js_grid", "reference/js_grid", "metrics/birthday_support_size",
+def test_the_layout_keeps_only_charts_that_combine_series_and_skips_what_is_not_logged():
+    """Each metric's own chart (SCALARS tab) already overlays real data's run; the layout adds only combinations."""
+    logged = {"metrics/fid", "metrics/precision", "metrics/recall", "metrics/birthday_support_size",
               "metrics/birthday_support_size_low", "metrics/birthday_support_size_high"}
     layout = custom_scalars_layout(logged)
     charts = {title: chart for category in layout.values() for title, chart in category.items()}
-    fid = next(chart for title, chart in charts.items() if title.startswith("FID"))
-    assert fid == ["Multiline", ["^metrics/fid$", "^reference/fid$"]]
-    assert re.match(fid[1][0], "metrics/fid") and not re.match(fid[1][0], "metrics/fid_std")
-    assert not any(title.startswith(("Inception", "KID")) for title in charts)  # not logged: no empty chart
+    assert charts["Precision and recall"] == ["Multiline", ["^metrics/precision$", "^metrics/recall$"]]
+    assert re.match(charts["Precision and recall"][1][0], "metrics/precision")
+    assert not re.match(charts["Precision and recall"][1][0], "metrics/precision_std")
+    assert not any(title.startswith(("FID", "Density", "Class accuracy")) for title in charts)  # no single-series chart
     margin = next(chart for chart in charts.values() if chart[0] == "Margin")
     assert margin[1] == ["metrics/birthday_support_size", "metrics/birthday_support_size_low",
                          "metrics/birthday_support_size_high"]

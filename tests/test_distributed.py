@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import run_cli, tiny_overrides
+from conftest import event_files, run_cli, tiny_overrides
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 pytestmark = pytest.mark.slow
@@ -28,7 +28,7 @@ def ddp_run(tmp_path_factory):
 
 
 def logged_scalars(run_dir) -> dict[str, float]:
-    (path,) = run_dir.rglob("events.out.tfevents.*")
+    (path,) = event_files(run_dir)
     accumulator = EventAccumulator(str(path))
     accumulator.Reload()
     return {tag: accumulator.Scalars(tag)[-1].value for tag in accumulator.Tags()["scalars"]}

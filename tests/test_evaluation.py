@@ -7,7 +7,7 @@ import json
 import pytest
 import pytorch_lightning as pl
 import torch
-from conftest import NO_METRICS, SMALL_METRICS, compose_config, run_cli, tiny_overrides
+from conftest import NO_METRICS, SMALL_METRICS, compose_config, event_files, run_cli, tiny_overrides
 from hydra.utils import instantiate
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -47,8 +47,8 @@ REFERENCE_TAGS = {
 TWO_EPOCHS = ["trainer.max_epochs=2"]
 
 
-def events(run_dir) -> EventAccumulator:
-    (path,) = run_dir.rglob("events.out.tfevents.*")
+def events(run_dir, real_data: bool = False) -> EventAccumulator:
+    (path,) = event_files(run_dir, real_data)
     accumulator = EventAccumulator(str(path), size_guidance={"scalars": 0, "images": 0, "tensors": 0})
     accumulator.Reload()
     return accumulator
@@ -73,21 +73,24 @@ def test_digits_run_logs_every_metric_at_every_evaluation(digits_run):
     assert METRIC_TAGS <= scalars
     for tag in METRIC_TAGS:
         assert len(accumulator.Scalars(tag)) == 2, tag  # two epochs, evaluated after each
-    assert REFERENCE_TAGS <= scalars
-    for tag in REFERENCE_TAGS:
-        assert len(accumulator.Scalars(tag)) == 2, tag  # constants, logged beside the metrics at every evaluation
-    assert len(accumulator.Scalars("settings/num_samples")) == 1  # once per run
+    assert not any(tag.startswith(("reference/", "settings/")) for tag in scalars)
+    # Real data is a second run under the generator's tags, a constant line at every evaluation.
+    real = events(digits_run[0], real_data=True)
+    as_metrics = {tag.replace("reference/", "metrics/") for tag in REFERENCE_TAGS}
+    assert as_metrics <= set(real.Tags()["scalars"])
+    for tag in as_metrics:
+        assert len(real.Scalars(tag)) == 2 and real.Scalars(tag)[0].value == real.Scalars(tag)[1].value, tag
     assert {"samples/grid", "birthday/closest_pairs"} <= set(accumulator.Tags()["images"])
-    texts = set(accumulator.Tags()["tensors"])
-    assert {"settings/evaluator/text_summary", "settings/evaluator_sha256/text_summary"} <= texts
-    assert {"settings/num_samples", "settings/evaluator_accuracy", "settings/inception_score_splits",
-            "settings/kid_subset_size", "settings/birthday_threshold"} <= scalars
+    texts = {tag.rsplit("/text_summary", 1)[0] for tag in accumulator.Tags()["tensors"]}
+    assert {"settings/evaluator", "settings/evaluator_sha256", "settings/num_samples", "settings/evaluator_accuracy",
+            "settings/inception_score_splits", "settings/kid_subset_size", "settings/birthday_threshold"} <= texts
 
 
 def test_real_digits_reference_values_are_those_of_a_good_generator(digits_run):
-    _, accumulator, _ = digits_run
-    value = {tag: accumulator.Scalars(tag)[0].value for tag in accumulator.Tags()["scalars"]}
-    assert value["settings/evaluator_accuracy"] >= 0.97
+    run_dir, _, values = digits_run
+    real = events(run_dir, real_data=True)
+    value = {tag.replace("metrics/", "reference/"): real.Scalars(tag)[0].value for tag in real.Tags()["scalars"]}
+    assert values["settings/evaluator_accuracy"] >= 0.97
     assert value["reference/modes_covered"] == 10
     assert value["reference/mode_kl"] < 0.02
     assert value["reference/inception_score"] > 9.0
@@ -106,14 +109,16 @@ def test_grid25_run_logs_the_2d_tags(tmp_path):
     accumulator, values = train_small("grid25", tmp_path, ["data.num_samples=2000"])
     scalars = set(accumulator.Tags()["scalars"])
     infinite = {tag for tag, value in values.items() if not isinstance(value, str) and value == float("inf")}
-    assert (METRIC_TAGS - infinite) | {"metrics/high_quality_fraction"} <= scalars
+    on_points = {"metrics/fid", "metrics/kid", "metrics/kid_std"}  # not computed on raw 2D points: settings/ says why
+    assert (METRIC_TAGS - infinite - on_points) | {"metrics/high_quality_fraction"} <= scalars
+    assert not on_points & set(values) and "compares only means and covariances" in values["settings/fid"]
     # An infinite estimate (no birthday collision) is never drawn as a number: a text entry says so instead.
     texts = {tag.rsplit("/text_summary", 1)[0] for tag in accumulator.Tags()["tensors"]}
     assert not infinite & scalars and infinite <= texts
     assert len(accumulator.Scalars("metrics/high_quality_fraction")) == 2
-    reference = {tag: accumulator.Scalars(tag)[0].value for tag in scalars if tag.startswith("reference/")}
-    assert reference["reference/modes_covered"] == 25
-    assert reference["reference/high_quality_fraction"] > 0.97
+    real = events(tmp_path, real_data=True)
+    assert real.Scalars("metrics/modes_covered")[0].value == 25 == values["reference/modes_covered"]
+    assert real.Scalars("metrics/high_quality_fraction")[0].value > 0.97
     assert "samples/scatter" in accumulator.Tags()["images"]
 
 
@@ -183,8 +188,10 @@ def test_eval_reproduces_the_final_evaluation(digits_run):
     values = evaluate(str(run_dir / "checkpoints" / "last.ckpt"))
     # The checkpoint's own evaluation node: same samples, same settings, same numbers as TensorBoard's last ones.
     assert METRIC_TAGS | REFERENCE_TAGS <= set(values)
+    real = events(run_dir, real_data=True)
     for tag in METRIC_TAGS | REFERENCE_TAGS:
-        logged = accumulator.Scalars(tag)[-1].value  # TensorBoard stores float32
+        run, name = (real, tag.replace("reference/", "metrics/")) if tag.startswith("reference/") else (accumulator, tag)
+        logged = run.Scalars(name)[-1].value  # TensorBoard stores float32
         assert values[tag] == pytest.approx(logged, rel=1e-6, abs=1e-6), tag
     assert values["settings/num_samples"] == 500 and values["settings/kid_subset_size"] == 200
 

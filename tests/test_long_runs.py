@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import torch
-from conftest import NO_METRICS, REPO_ROOT, SMALL_METRICS, run_cli, tiny_overrides
+from conftest import NO_METRICS, REPO_ROOT, SMALL_METRICS, event_files, run_cli, tiny_overrides
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 FOUR_EPOCHS = [*tiny_overrides("digits"), *NO_METRICS, "trainer.max_epochs=4"]
@@ -21,7 +21,7 @@ FOUR_EPOCHS_WITH_METRICS = [*tiny_overrides("digits"), *SMALL_METRICS, "evaluati
 def scalars(run_dir: Path, tag: str) -> dict[int, float]:
     """step -> value of ``tag`` over all event files of a run (a resumed run appends a second file)."""
     values: dict[int, float] = {}
-    for events in sorted(run_dir.rglob("events.out.tfevents.*")):
+    for events in event_files(run_dir):
         accumulator = EventAccumulator(str(events), size_guidance={"scalars": 0})
         accumulator.Reload()
         if tag in accumulator.Tags()["scalars"]:

@@ -137,6 +137,7 @@ class Evaluation(pl.Callback):
         self._game: GameView | None = None  # the game view, if this data can be drawn
         self._last_step: int | None = None  # logging step of the last evaluation (kept in checkpoints)
         self._once_logged = False
+        self._real_data: RealDataRun | None = None  # the TensorBoard run of real data's values (rank zero)
 
     # ------------------------------------------------------------------ Lightning hooks
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
@@ -152,6 +153,8 @@ class Evaluation(pl.Callback):
         if self._last_step != logging_step(trainer):  # every fit ends with an evaluation of the final generator
             save_before_evaluating(trainer)
             self.evaluate(trainer, pl_module)
+        if self._real_data is not None:
+            self._real_data.close()
         if self.animation is not None and trainer.is_global_zero:
             self.animation.write(trainer.default_root_dir)  # from every frame on disk, a resumed run's too
 
@@ -229,17 +232,18 @@ class Evaluation(pl.Callback):
     def _log(self, trainer: pl.Trainer, pl_module: pl.LightningModule, values: dict[str, Value], step: int,
              fake: Scored) -> None:
         first = not self._once_logged
-        # References at every evaluation (a constant line beside each metric); settings once per run.
-        once = {tag: value for tag, value in self._once.items() if first or tag.startswith("reference/")}
-        values = {**once, **values}
         # TensorBoard draws an infinite value as a number: those (a birthday bound with no collision, the KL of
         # a generator that misses every mode) are written as text instead, and their charts show a gap.
         numbers = {tag: float(value) for tag, value in values.items() if not isinstance(value, str) and math.isfinite(value)}
         values = {tag: value if isinstance(value, str) or math.isfinite(value) else f"{value} (not drawn as a number)"
                   for tag, value in values.items()}
+        if first:  # settings once per run, as text (a number that never changes is not a chart)
+            values.update({tag: format_setting(value) for tag, value in self._once.items() if tag.startswith("settings/")})
         for logger in trainer.loggers:
             logger.log_metrics(numbers, step=step)
         writer = tensorboard_writer(trainer)
+        if writer is not None:  # real data's values as a second run, under the generator's tags: two colours a chart
+            self._real_data_writer(writer).log(self._once, step)
         if writer is None and self.animation is None:
             return
         images = self._images(trainer, pl_module, fake, step)
@@ -250,11 +254,17 @@ class Evaluation(pl.Callback):
         if first:
             settings = {tag: value for tag, value in self._once.items() if tag.startswith("settings/")}
             write_run_overview(writer, getattr(pl_module, "run_config", None), settings, numbers, step)
+            self._real_data_writer(writer).flush()
         for tag, value in values.items():
             if isinstance(value, str):
                 writer.add_text(tag, value, step)
         for tag, image in images.items():
             writer.add_image(tag, image, step)
+
+    def _real_data_writer(self, writer) -> RealDataRun:
+        if self._real_data is None or self._real_data.parent_dir != writer.log_dir:
+            self._real_data = RealDataRun(writer.log_dir)
+        return self._real_data
 
     def _images(self, trainer: pl.Trainer, pl_module: pl.LightningModule, fake: Scored, step: int) -> dict:
         images = {}
@@ -273,6 +283,37 @@ class Evaluation(pl.Callback):
         for metric in self.metrics.values():
             images.update(metric.images(fake))
         return images
+
+
+def format_setting(value: Value) -> str:
+    return value if isinstance(value, str) else f"{value:.6g}"
+
+
+class RealDataRun:
+    """Real data's values as a TensorBoard run of their own, ``<run's log dir>/real_data``.
+
+    Each ``reference/X`` is written as ``metrics/X`` at every evaluation step: TensorBoard then draws the
+    generator's curve and real data's line on one chart, in the two runs' colours, and either can be
+    switched off in the run selector.  The values are the same ``reference/...`` that ``gan-lab-eval`` and the
+    run's summary report (computed with the evaluation's own sample counts: README, "What TensorBoard shows").
+    """
+
+    def __init__(self, parent_dir: str) -> None:
+        from torch.utils.tensorboard import SummaryWriter
+
+        self.parent_dir = parent_dir
+        self.writer = SummaryWriter(os.path.join(parent_dir, "real_data"))
+
+    def log(self, once: dict[str, Value], step: int) -> None:
+        for tag, value in once.items():
+            if tag.startswith("reference/") and not isinstance(value, str) and math.isfinite(value):
+                self.writer.add_scalar("metrics/" + tag.split("/", 1)[1], value, step)
+
+    def flush(self) -> None:
+        self.writer.flush()
+
+    def close(self) -> None:
+        self.writer.close()
 
 
 def describe(evaluator: Evaluator) -> str:

@@ -1,12 +1,11 @@
-"""A run at a glance in TensorBoard: each metric on one chart with its real-data reference, and the config.
+"""A run at a glance in TensorBoard: the charts that put several series together, and the config.
 
-Written once per run, with the evaluation's first values:
+Every metric already has its own chart in the SCALARS tab, where real data's value is a second run
+(``real_data``, :class:`gan_lab.callbacks.evaluation.RealDataRun`) under the same tag: generator and real
+data in two colours.  Written once per run, with the evaluation's first values:
 
-* a custom-scalars layout (TensorBoard's CUSTOM SCALARS tab): IS beside the
-  real data's IS, FID beside the reference FID, modes covered beside the
-  real data's count, ... (``reference/...`` is logged at every evaluation, so
-  it draws as a line), the birthday support size with its 95 % interval, and
-  the training curves;
+* a custom-scalars layout (CUSTOM SCALARS tab) only for what a single chart cannot show: precision with
+  recall, density with coverage, the birthday support size with its 95 % interval, and the training curves;
 * ``config/run``: the run's resolved config as YAML (the one ``gan-lab-eval``
   rebuilds the run from), and ``config/evaluation``: the evaluation's
   settings as a table (TEXT tab).
@@ -20,21 +19,13 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
-#: (category, chart title, tags): each tag a line of the chart, the metric first (a chart is shown if it is logged).
+#: (category, chart title, tags): each tag a line of the chart (each run its colour); a chart is shown if
+#: any of its tags is logged.
 MULTILINE_CHARTS = [
-    ("Metrics vs real data", "Inception Score (reference: real data)", ["metrics/inception_score", "reference/inception_score"]),
-    ("Metrics vs real data", "FID (reference: real training vs held-out)", ["metrics/fid", "reference/fid"]),
-    ("Metrics vs real data", "KID (reference: real training vs held-out)", ["metrics/kid", "reference/kid"]),
-    ("Metrics vs real data", "Precision and recall", ["metrics/precision", "reference/precision", "metrics/recall",
-                                                      "reference/recall"]),
-    ("Metrics vs real data", "Density and coverage", ["metrics/density", "reference/density", "metrics/coverage",
-                                                      "reference/coverage"]),
-    ("Modes", "Modes covered (reference: real data)", ["metrics/modes_covered", "reference/modes_covered"]),
-    ("Modes", "High-quality fraction (2D)", ["metrics/high_quality_fraction", "reference/high_quality_fraction"]),
-    ("Modes", "Mode KL to uniform", ["metrics/mode_kl", "reference/mode_kl"]),
-    ("Modes", "JS by grid, nats (reference: real sample)", ["metrics/js_grid", "reference/js_grid"]),
-    ("Birthday paradox", "Collision rate (reference: real batches)", ["metrics/birthday_collision_rate",
-                                                                      "reference/birthday_collision_rate"]),
+    ("Metrics", "Precision and recall", ["metrics/precision", "metrics/recall"]),
+    ("Metrics", "Density and coverage", ["metrics/density", "metrics/coverage"]),
+    ("Metrics", "Class accuracy and code-class agreement (conditional models)",
+     ["metrics/class_accuracy", "metrics/code_class_agreement", "metrics/code_class_chance"]),
 ]
 #: (category, chart title, (value, lower, upper)): a value with its interval.
 MARGIN_CHARTS = [
@@ -62,7 +53,7 @@ def custom_scalars_layout(logged_tags: Iterable[str]) -> dict[str, dict[str, lis
     logged = set(logged_tags)
     layout: dict[str, dict[str, list]] = {}
     for category, title, tags in MULTILINE_CHARTS:
-        if tags[0] in logged:
+        if any(tag in logged for tag in tags):
             layout.setdefault(category, {})[title] = ["Multiline", [exactly(tag) for tag in tags if tag in logged]]
     for category, title, series in MARGIN_CHARTS:
         if all(tag in logged for tag in series):

@@ -50,18 +50,36 @@ class InceptionScore(EvaluationMetric):
         return {"metrics/inception_score": mean, "metrics/inception_score_std": std}
 
 
+#: Why FID and KID are not computed on 2D points unless asked for (``on_raw_points: true``).
+RAW_POINTS_NOTE = ("not computed: the evaluator's features are the raw 2D points, where FID compares only means and "
+                   "covariances and KID little more (a generator on 2 of 8 modes can score near 0); read modes, "
+                   "high-quality fraction, mode KL, JS by grid and precision/recall instead")
+
+
+def on_raw_points(evaluator) -> bool:
+    """Whether ``evaluator``'s features are the samples themselves (the 2D mixtures' exact evaluator)."""
+    return evaluator.name == "mixture"
+
+
 class FID(EvaluationMetric):
     """``metrics/fid`` (Heusel et al. 2017) on evaluator features, float64 statistics.
 
     The real statistics are computed once per run.  ``reference/fid`` is the
     FID between the real training sample and the held-out split: the floor
-    that sample-size bias alone puts under any generator.
+    that sample-size bias alone puts under any generator.  On 2D mixtures the
+    features are the points themselves, where a Fréchet distance compares
+    means and covariances only: it is skipped there (``settings/fid`` says
+    why) unless ``on_raw_points`` is set.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, on_raw_points: bool = False) -> None:
         self._real_statistics = None
+        self.on_raw_points, self._skip = bool(on_raw_points), False
 
     def check(self, evaluator, datamodule, num_samples):
+        self._skip = on_raw_points(evaluator) and not self.on_raw_points
+        if self._skip:
+            return
         if num_samples <= evaluator.num_features:
             raise EvaluationError(
                 f"fid: evaluation.num_samples={num_samples} is too small for {evaluator.num_features}-dimensional "
@@ -70,6 +88,8 @@ class FID(EvaluationMetric):
             )
 
     def prepare(self, real):
+        if self._skip:
+            return {"settings/fid": RAW_POINTS_NOTE}
         self._real_statistics = features_to_statistics(real.train.features)
         held_out = real.held_out.features
         if len(held_out) <= real.evaluator.num_features:
@@ -78,6 +98,8 @@ class FID(EvaluationMetric):
         return {"reference/fid": fid, "settings/fid_reference_samples": len(held_out)}
 
     def compute(self, fake, real):
+        if self._skip:
+            return {}
         return {"metrics/fid": statistics_to_frechet_distance(*self._real_statistics,
                                                               *features_to_statistics(fake.features))}
 
@@ -86,17 +108,23 @@ class KID(EvaluationMetric):
     """``metrics/kid`` and ``metrics/kid_std`` (Binkowski et al. 2018): unbiased cubic-kernel MMD^2 over subsets.
 
     ``num_subsets`` subsets of ``subset_size`` samples, as torchmetrics and the
-    paper's code (100 of 1,000).  A subset larger than the sample is capped at
+    paper's code (100 of 1,000).  Skipped on raw 2D points, as :class:`FID` is, unless ``on_raw_points``.  A subset larger than the sample is capped at
     the sample count, with one warning at set-up that says so; the size used is
     logged as ``settings/kid_subset_size``.
     """
 
-    def __init__(self, num_subsets: int = 100, subset_size: int = 1000) -> None:
+    def __init__(self, num_subsets: int = 100, subset_size: int = 1000, on_raw_points: bool = False) -> None:
         if num_subsets < 1 or subset_size < 2:
             raise EvaluationError(f"kid: need num_subsets >= 1 and subset_size >= 2, got {num_subsets}, {subset_size}.")
         self.num_subsets, self.subset_size = int(num_subsets), int(subset_size)
+        self.on_raw_points, self._skip = bool(on_raw_points), False
+
+    def check(self, evaluator, datamodule, num_samples):
+        self._skip = on_raw_points(evaluator) and not self.on_raw_points
 
     def prepare(self, real):
+        if self._skip:
+            return {"settings/kid": RAW_POINTS_NOTE}
         num_samples = len(real.train.features)
         if self.subset_size > num_samples:
             warnings.warn(f"kid: subset_size={self.subset_size} is larger than evaluation.num_samples={num_samples}; "
@@ -119,6 +147,8 @@ class KID(EvaluationMetric):
         return values
 
     def compute(self, fake, real):
+        if self._skip:
+            return {}
         mean, std = real.shared_values(fake, self._key)
         return {"metrics/kid": mean, "metrics/kid_std": std}
 
