@@ -48,7 +48,7 @@ CASES = {"mlp": [], "dcgan32": ["net=dcgan", "data.image_size=32", "model.genera
 EVALUATION = ["evaluation.num_samples=1000", "evaluation.metrics.birthday.num_trials=20",
               "evaluation.metrics.kid.subset_size=200", "evaluation.every_n_epochs=1", "evaluation.animation=null"]
 QUIET = ["callbacks.progress_bar=null", "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false",
-         "logger=null"]
+         "~logger"]
 
 
 @dataclass

@@ -342,3 +342,20 @@ def test_digits_enlarged_for_a_dcgan_are_scored_by_the_shipped_classifier_after_
     digits = DigitsDataModule().load()[0][:20]  # (20, 1, 8, 8)
     enlarged = digits.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)  # each pixel a 2x2 block
     torch.testing.assert_close(Resized(shipped, (1, 16, 16)).features(enlarged), shipped.features(digits))
+
+
+def test_near_copies_flag_a_memoriser_and_not_fresh_digits(tmp_path):
+    """A "generator" that returns training digits is all near-copies; held-out digits score about the quantile."""
+    from gan_lab.evaluation import NearCopies
+    from gan_lab.evaluation.scored import score
+
+    cfg = compose_config([*tiny_overrides("digits"), *SMALL_METRICS], tmp_path)
+    evaluation, datamodule = instantiate(cfg.evaluation), instantiate(cfg.data)
+    evaluation.prepare(datamodule)
+    metric = NearCopies(quantile=0.01)
+    prepared = metric.prepare(evaluation._real)
+    assert prepared["reference/near_copy_fraction_pixels"] < 0.05
+    assert prepared["reference/near_copy_fraction_features"] < 0.05
+    copies = datamodule.train_set.tensors[0][:300]
+    values = metric.compute(score(evaluation.evaluator, copies), evaluation._real)
+    assert values == {"metrics/near_copy_fraction_pixels": 1.0, "metrics/near_copy_fraction_features": 1.0}

@@ -42,6 +42,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytorch_lightning as pl
+import torch
 from pytorch_lightning.trainer.states import TrainerFn
 
 from gan_lab.callbacks.animation import Animation
@@ -177,7 +178,10 @@ class Evaluation(pl.Callback):
         """
         evaluator = self.evaluator_choice
         if not isinstance(evaluator, Evaluator):
-            evaluator = evaluator_for(datamodule, evaluator, weights_path=self.evaluator_weights)
+            # Building a network draws its initial weights from the global generator before the shipped ones are
+            # loaded: fork it, so that a run evaluated and one not evaluated train on the same random numbers.
+            with torch.random.fork_rng(devices=[]):
+                evaluator = evaluator_for(datamodule, evaluator, weights_path=self.evaluator_weights)
         shape = getattr(datamodule, "shape", None)
         if evaluator.sample_shape is not None and shape is not None and tuple(evaluator.sample_shape) != tuple(shape):
             raise EvaluationError(f"The {evaluator.name} evaluator scores samples of shape {list(evaluator.sample_shape)}, "
