@@ -290,6 +290,8 @@ def main(argv: list[str] | None = None) -> None:
                      "--steps at least 2" if unknown else "--steps must be at least 2")
     if kinds and not find_devices(kinds):
         parser.error(f"no {'/'.join(kinds)} device on this machine; found: {[d.label for d in find_devices()]}")
+    import pytorch_lightning  # noqa: F401 - imported first: importing it sets its loggers' levels, which we then lower
+
     from gan_lab.quiet import quiet_libraries
 
     quiet_libraries()
