@@ -136,7 +136,7 @@ def test_a_one_epoch_run_ends_with_an_evaluation(tmp_path):
 def test_cadence_evaluates_every_n_epochs_and_at_the_end(tmp_path):
     accumulator, _ = train_small("ring8", tmp_path, ["data.num_samples=1000", "evaluation.every_n_epochs=2",
                                                      "trainer.max_epochs=3"])
-    steps = [event.step for event in accumulator.Scalars("metrics/fid")]
+    steps = [event.step for event in accumulator.Scalars("metrics/modes_covered")]
     assert len(steps) == 2 and steps[0] < steps[1]  # after epoch 2, and the final one after epoch 3
 
 

@@ -107,8 +107,9 @@ def test_cli_trains_an_mnist_classifier_from_torchvision_files(tmp_path, capsys)
     # the file fits only the data it was trained on
     with pytest.raises(EvaluatorWeightsError, match="trained on mnist, not fashion_mnist"):
         evaluator_for(TorchvisionDataModule("fashion_mnist", root=root), "classifier", weights_path=out)
-    with pytest.raises(EvaluatorWeightsError, match=r"shape \(1, 28, 28\), not \(1, 32, 32\)"):
-        evaluator_for(TorchvisionDataModule("mnist", root=root, image_size=32), "classifier", weights_path=out)
+    # ... and images of another size are resized to its input, which its name says (settings/evaluator)
+    resized = evaluator_for(TorchvisionDataModule("mnist", root=root, image_size=32), "classifier", weights_path=out)
+    assert resized.sample_shape == (1, 32, 32) and "resized from 32x32 to 28x28" in resized.name
 
 
 def test_cli_trains_a_cifar10_classifier(tmp_path, capsys, monkeypatch):

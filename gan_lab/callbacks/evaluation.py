@@ -8,10 +8,10 @@ fit if the last epoch was not evaluated, the callback
 2. hands those to every metric object (IS, FID, KID, birthday paradox, mode
    coverage, precision/recall, density/coverage, JS by grid, and for conditional
    models class accuracy, intra-FID or code-class agreement: ``gan_lab.evaluation``);
-3. logs ``metrics/...`` to the loggers, the real data's own values under
-   ``reference/...`` (constants, logged at every evaluation so that they draw
-   as lines beside the metrics), what the numbers depend on under
-   ``settings/...`` with a TensorBoard overview (custom-scalars layout and the
+3. logs ``metrics/...`` to the loggers, and real data's own values (``reference/...``
+   in the results) as a second TensorBoard run, ``real_data/``, under the same
+   ``metrics/...`` tags at every evaluation, so each chart draws both (:class:`RealDataRun`);
+   what the numbers depend on under ``settings/...`` (text) with a TensorBoard overview (custom-scalars layout and the
    run's config, :mod:`gan_lab.callbacks.run_overview`; once per run), sample
    images (``samples/grid`` or ``samples/scatter``; ``samples/by_class`` for a conditional model), any metric images
    (``birthday/closest_pairs``) and, for 2D data, GAN Lab's view of the game

@@ -141,6 +141,8 @@ def curves(run_dir: Path, tags: tuple[str, ...]) -> dict[str, list[list[float]]]
 
     found = {tag: [] for tag in tags}
     for path in sorted(run_dir.rglob("events.out.tfevents.*")):
+        if "real_data" in path.parts:  # real data's values, a TensorBoard run of their own: not the generator's curve
+            continue
         events = EventAccumulator(str(path), size_guidance={"scalars": 0})
         events.Reload()
         for tag in tags:
