@@ -217,7 +217,9 @@ class GANModule(GeneratorSampling, pl.LightningModule):
 
     def on_train_epoch_end(self) -> None:
         schedulers = self.lr_schedulers()  # manual optimisation: Lightning leaves the stepping to the module
-        for scheduler in [] if schedulers is None else schedulers if isinstance(schedulers, list) else [schedulers]:
+        if schedulers is None:  # constant rates
+            return
+        for scheduler in schedulers if isinstance(schedulers, list) else [schedulers]:  # one player's, or both
             scheduler.step()
 
     def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
