@@ -117,7 +117,15 @@ def test_evaluation_metrics_share_one_pass_per_evaluation(monkeypatch):
         precision, recall = precision_recall(train, fake_features, k=3)
         density, coverage = density_coverage(train, fake_features, k=5)
         kid, kid_std = kernel_inception_distance(train, fake_features, 4, 100, seed=3)
-        assert values == pytest.approx({"metrics/precision": precision, "metrics/recall": recall,
-                                        "metrics/density": density, "metrics/coverage": coverage,
-                                        "metrics/kid": kid, "metrics/kid_std": kid_std}, rel=1e-12, abs=1e-15)
-    assert len(calls) == 2  # once per evaluation, for all three metrics
+        assert {tag: values[tag] for tag in values if tag.endswith("_all_samples") or "kid" in tag} == pytest.approx(
+            {"metrics/precision_all_samples": precision, "metrics/recall_all_samples": recall,
+             "metrics/density_all_samples": density, "metrics/coverage_all_samples": coverage,
+             "metrics/kid": kid, "metrics/kid_std": kid_std}, rel=1e-12, abs=1e-15)
+        # Beside the references (50 held-out samples): the mean over the six subsets of 50 generated samples.
+        subsets = [(*precision_recall(train, part, k=3), *density_coverage(train, part, k=5))
+                   for part in fake_features.split(50)]
+        expected = [sum(column) / len(subsets) for column in zip(*subsets)]
+        assert [values[f"metrics/{tag}"] for tag in ("precision", "recall", "density", "coverage")] == pytest.approx(
+            expected, rel=1e-12, abs=1e-15)
+    # Per evaluation: one pass over all samples for the three metrics, and one per subset for the k-NN ones.
+    assert len(calls) == 2 * (1 + 6)

@@ -46,7 +46,8 @@ class RealData:
 
     The k-NN metrics and KID register with :meth:`shared_pass` in ``prepare`` and read their values with
     :meth:`shared_values` in ``compute``: one blocked pass over the generated features' Gram matrices
-    per evaluation serves them all (:mod:`gan_lab.metrics.shared_pass`).
+    per evaluation serves them all (:mod:`gan_lab.metrics.shared_pass`).  :meth:`subset_values` gives
+    the k-NN metrics at the held-out split's size (see :func:`held_out_sized`).
     """
 
     evaluator: Evaluator
@@ -56,6 +57,7 @@ class RealData:
     seed: int
     condition_kind: str | None = None
     _shared: SharedFeaturePass | None = field(default=None, repr=False)
+    _shared_for_subsets: SharedFeaturePass | None = field(default=None, repr=False)
 
     def shared_pass(self) -> SharedFeaturePass:
         """The pass of generated against real training features that the k-NN metrics and KID share."""
@@ -70,6 +72,43 @@ class RealData:
         if results is None or key not in results:
             results = fake.cache[shared] = shared(fake.features)
         return results[key]
+
+    def subset_values(self, fake: Scored, key: Key) -> tuple[float, float]:
+        """The registered k-NN metric ``key`` of ``fake``, averaged over its subsets of the held-out size.
+
+        The values to put beside ``reference/...``, which compares the same real training features with the
+        held-out split: recall and coverage grow with the number of generated samples, so only a value from
+        as many samples compares (:func:`held_out_sized`).  One pass over every subset serves all registered
+        k-NN metrics (not KID, whose estimator is unbiased at any size).
+        """
+        results = fake.cache.get("held_out_sized")
+        if results is None:
+            if self._shared_for_subsets is None:
+                self._shared_for_subsets = self.shared_pass().without_kid()
+            per_subset = [self._shared_for_subsets(subset) for subset in held_out_sized(fake.features, self)]
+            results = fake.cache["held_out_sized"] = {
+                name: tuple(sum(values[name][i] for values in per_subset) / len(per_subset) for i in range(2))
+                for name in per_subset[0]}
+        return results[key]
+
+    @property
+    def held_out_is_smaller(self) -> bool:
+        """Whether the held-out split has fewer samples than are generated (then references need subsets)."""
+        return len(self.held_out.features) < len(self.train.features)
+
+
+def held_out_sized(generated: Tensor, real: RealData) -> list[Tensor]:
+    """``generated`` cut into disjoint consecutive subsets of the held-out split's size (a remainder is dropped).
+
+    Why: a ``reference/...`` value compares the real training sample with the held-out split, so it is made
+    from as many samples as the held-out split has; on digits that is 180 against 5,000 generated.  A FID,
+    a recall or a coverage from 5,000 samples is not comparable with one from 180 (Chong & Forsyth 2020
+    show FID's bias falls as 1/N), so the generated samples are scored at the reference's size, subset by
+    subset, and the values averaged.  The samples come from a fixed latent draw in no particular order, so
+    consecutive subsets are independent draws.
+    """
+    size = len(real.held_out.features)
+    return list(generated[: len(generated) // size * size].split(size))
 
 
 class EvaluationMetric(ABC):

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import warnings
 
-from gan_lab.evaluation.metric import EvaluationError, EvaluationMetric
+import torch
+
+from gan_lab.evaluation.metric import EvaluationError, EvaluationMetric, held_out_sized
 from gan_lab.evaluation.scored import Scored
 from gan_lab.metrics import (
     class_coverage,
@@ -65,8 +67,16 @@ class FID(EvaluationMetric):
     """``metrics/fid`` (Heusel et al. 2017) on evaluator features, float64 statistics.
 
     The real statistics are computed once per run.  ``reference/fid`` is the
-    FID between the real training sample and the held-out split: the floor
-    that sample-size bias alone puts under any generator.  On 2D mixtures the
+    FID between the real training sample and the held-out split: what a
+    generator drawing unseen real data would score.  A FID's bias depends on
+    the number of samples, so where the held-out split is the smaller one
+    (digits: 180 against 5,000), ``metrics/fid`` is the mean FID of generated
+    subsets of the held-out size (:func:`~gan_lab.evaluation.metric.held_out_sized`),
+    the value that compares with the reference, ``metrics/fid_std`` their
+    standard deviation (how far one such FID, the reference's included, falls
+    from another: on digits' 180 samples of 128-d features, a few units), and
+    ``metrics/fid_all_samples`` the FID of all generated samples (lower; it
+    compares only with other values from as many samples).  On 2D mixtures the
     features are the points themselves, where a Fréchet distance compares
     means and covariances only: it is skipped there (``settings/fid`` says
     why) unless ``on_raw_points`` is set.
@@ -75,6 +85,7 @@ class FID(EvaluationMetric):
     def __init__(self, on_raw_points: bool = False) -> None:
         self._real_statistics = None
         self.on_raw_points, self._skip = bool(on_raw_points), False
+        self._in_subsets = False  # score the generated samples at the held-out size (set in prepare)
 
     def check(self, evaluator, datamodule, num_samples):
         self._skip = on_raw_points(evaluator) and not self.on_raw_points
@@ -92,23 +103,35 @@ class FID(EvaluationMetric):
             return {"settings/fid": RAW_POINTS_NOTE}
         self._real_statistics = features_to_statistics(real.train.features)
         held_out = real.held_out.features
+        self._in_subsets = False
         if len(held_out) <= real.evaluator.num_features:
             return {}  # too little held-out data for a meaningful reference FID
-        fid = statistics_to_frechet_distance(*self._real_statistics, *features_to_statistics(held_out))
-        return {"reference/fid": fid, "settings/fid_reference_samples": len(held_out)}
+        self._in_subsets = real.held_out_is_smaller
+        return {"reference/fid": self._fid(held_out), "settings/fid_reference_samples": len(held_out)}
+
+    def _fid(self, features) -> float:
+        return statistics_to_frechet_distance(*self._real_statistics, *features_to_statistics(features))
 
     def compute(self, fake, real):
         if self._skip:
             return {}
-        return {"metrics/fid": statistics_to_frechet_distance(*self._real_statistics,
-                                                              *features_to_statistics(fake.features))}
+        if not self._in_subsets:
+            return {"metrics/fid": self._fid(fake.features)}
+        subsets = torch.tensor([self._fid(subset) for subset in held_out_sized(fake.features, real)],
+                               dtype=torch.float64)
+        return {"metrics/fid": float(subsets.mean()), "metrics/fid_std": float(subsets.std(unbiased=False)),
+                "metrics/fid_all_samples": self._fid(fake.features)}
 
 
 class KID(EvaluationMetric):
     """``metrics/kid`` and ``metrics/kid_std`` (Binkowski et al. 2018): unbiased cubic-kernel MMD^2 over subsets.
 
     ``num_subsets`` subsets of ``subset_size`` samples, as torchmetrics and the
-    paper's code (100 of 1,000).  Skipped on raw 2D points, as :class:`FID` is, unless ``on_raw_points``.  A subset larger than the sample is capped at
+    paper's code (100 of 1,000).  The estimator is unbiased at every subset
+    size, so ``reference/kid`` (held-out split against training data, in
+    subsets of at most the held-out size) and ``metrics/kid`` estimate the same
+    quantity and compare although they are made from different numbers of
+    samples: only their spreads differ.  Skipped on raw 2D points, as :class:`FID` is, unless ``on_raw_points``.  A subset larger than the sample is capped at
     the sample count, with one warning at set-up that says so; the size used is
     logged as ``settings/kid_subset_size``.
     """
@@ -191,6 +214,12 @@ class ModeCoverage(EvaluationMetric):
 class _NearestNeighbourMetric(EvaluationMetric):
     """What the k-nearest-neighbour metrics share: the real balls' radii once per run, two values per call.
 
+    Recall and coverage grow with the number of generated samples, so where the held-out split is smaller
+    than the generated sample, ``metrics/<tag>`` is the mean over generated subsets of the held-out size
+    (what compares with ``reference/<tag>``) and ``metrics/<tag>_all_samples`` the value from all of them.
+    Precision and density are means over generated samples, so their two values differ only by the
+    samples a last partial subset leaves out.
+
     Subclasses name their ``function`` ((real, fake, k, real_radii2) -> (a, b)), used for the reference
     values, the ``SharedFeaturePass`` method that registers the same metric for the evaluations
     (``register``), and the two ``tags``.
@@ -206,6 +235,7 @@ class _NearestNeighbourMetric(EvaluationMetric):
             raise EvaluationError(f"{self.name}: k must be >= 1, got {k}.")
         self.k = int(k)
         self._real_radii2 = None
+        self._in_subsets = False
 
     def check(self, evaluator, datamodule, num_samples):
         if num_samples <= self.k:
@@ -220,13 +250,19 @@ class _NearestNeighbourMetric(EvaluationMetric):
         self._key = type(self).register(shared, self.k)
         self._real_radii2 = shared.real_radii2(self.k)  # once per run
         values = {f"settings/{self.name}_k": self.k}
+        self._in_subsets = False
         if len(real.held_out.features) > self.k:
             values.update(self._values("reference", real, real.held_out.features))
+            self._in_subsets = real.held_out_is_smaller
         return values
 
     def compute(self, fake, real):
         pair = real.shared_values(fake, self._key)
-        return {f"metrics/{tag}": value for tag, value in zip(self.tags, pair)}
+        if not self._in_subsets:
+            return {f"metrics/{tag}": value for tag, value in zip(self.tags, pair)}
+        matched = real.subset_values(fake, self._key)
+        return {**{f"metrics/{tag}": value for tag, value in zip(self.tags, matched)},
+                **{f"metrics/{tag}_all_samples": value for tag, value in zip(self.tags, pair)}}
 
 
 class PrecisionRecall(_NearestNeighbourMetric):

@@ -104,6 +104,18 @@ class SharedFeaturePass:
         self._kid_real_sums, self._kid_real_indicator = sums, indicator
         return ("kid", 0)
 
+    def without_kid(self) -> "SharedFeaturePass":
+        """A pass over the same real side with the same k-NN metrics registered, but no KID.
+
+        For scoring generated sets of another size (KID's subsets are fixed to one size): the real radii are
+        shared, not recomputed.
+        """
+        other = SharedFeaturePass.__new__(SharedFeaturePass)
+        other.real, other.real_norms2, other.chunk_size = self.real, self.real_norms2, self.chunk_size
+        other._closed, other._open, other._radii = dict(self._closed), dict(self._open), self._radii
+        other._kid, other._kid_real_sums = None, None
+        return other
+
     # ------------------------------------------------------------------ one generated set
     def __call__(self, fake_features) -> dict[Key, tuple[float, float]]:
         """``{key: pair}`` for every registered metric: see each ``add_*`` method for what the pair is."""
