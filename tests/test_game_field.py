@@ -156,7 +156,7 @@ def test_field_figure_draws_every_part_with_a_stated_scale(latent_dim):
     assert "step 7" in title and "non_saturating_generator_loss" in title and "100 data units" in title
     assert ("plane of $z_1, z_2$" in title) == (latent_dim > 2)
     assert "shortened" in title  # at this scale every arrow is too long: shortened to the limit, in red
-    labels = figure.axes[0].get_legend_handles_labels()[1]
+    labels = [text.get_text() for text in figure.legends[0].get_texts()]
     assert {"real", "modes", "G's manifold"} <= set(labels) and any("outside the view" in label for label in labels)
     image = figure_to_image(figure)
     assert image.shape[0] == 3 and image.shape[1:] == figure_to_image(field_figure(field)).shape[1:]  # fixed size
@@ -200,3 +200,30 @@ def test_a_minibatch_discriminator_is_asked_about_each_point_among_the_fakes(tmp
     with torch.no_grad():
         expected = torch.sigmoid(module.discriminator(torch.cat([corner, fake[:CONTEXT_POINTS]]))[0])
     torch.testing.assert_close(field.discriminator[0, 0], expected)
+
+
+def test_a_field_view_moves_its_artists_in_place():
+    """The playground redraws by moving artists: the same objects show the next moment, layers toggle."""
+    from matplotlib.figure import Figure as PlainFigure
+
+    from gan_lab.game.figure import FieldView
+
+    generator = nn.Sequential(nn.Linear(2, 2))
+    generator.latent_dim = 2
+    module = make_module(generator=generator)
+    first = game_field(module, torch.randn(40, 2), torch.randn(30, 2), grid_size=8, num_arrows=10)
+    later = game_field(module, torch.randn(40, 2), torch.randn(30, 2) + 1, grid_size=8, num_arrows=10)
+    ax = PlainFigure().add_subplot()
+    view = FieldView(ax, first, layers=("heat_map", "fake", "arrows"))
+    artists = (view.heat_map, view.fake, view.arrows, *view.manifold)
+    assert not view.real.get_visible() and not view.manifold[0].get_visible() and view.arrows.get_visible()
+    view.update(later)
+    assert (view.heat_map, view.fake, view.arrows, *view.manifold) == artists  # moved, not redrawn
+    assert torch.equal(torch.as_tensor(view.fake.get_offsets()), later.fake)
+    lengths = later.arrows.norm(dim=1) * view.scale
+    shrink = torch.where(lengths > view.longest, view.longest / lengths, torch.ones_like(lengths))
+    assert torch.allclose(torch.as_tensor(view.arrows.U).float(), later.arrows[:, 0] * shrink, atol=1e-6)
+    view.show(arrows=False, real=True)
+    assert not view.arrows.get_visible() and view.real.get_visible()
+    with pytest.raises(ValueError, match="the layers are"):
+        view.show(heatmap=True)

@@ -128,7 +128,8 @@ def library() -> ctypes.CDLL | None:
                 function = getattr(lib, f"mbd_{name}_{suffix}")
                 function.argtypes, function.restype = argtypes(real), ctypes.c_int
         lib.mbd_openmp.argtypes, lib.mbd_openmp.restype = [], ctypes.c_int
-        _self_check(lib)
+        with torch.enable_grad():  # the check differentiates, even if the first call comes under no_grad
+            _self_check(lib)
     except Exception as error:  # noqa: BLE001 - any failure means: use the pure-PyTorch route
         warnings.warn(f"MinibatchDiscrimination: compiled kernels unavailable ({error}); using PyTorch.", stacklevel=2)
         return None
