@@ -49,6 +49,7 @@ def execute(path: Path, quick: bool, timeout: int = 3600) -> nbformat.NotebookNo
     notebook = nbformat.read(path, as_version=4)
     previous = os.environ.get("GAN_LAB_NOTEBOOK_TEST")
     os.environ["GAN_LAB_NOTEBOOK_TEST"] = "1" if quick else ""
+    os.environ["GAN_LAB_REPOSITORY"] = str(HERE.parent)  # where a notebook finds experiments/ from its temporary folder
     try:
         with tempfile.TemporaryDirectory() as workdir:
             client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", record_timing=False,
