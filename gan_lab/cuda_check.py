@@ -6,16 +6,15 @@ On import, Lightning (``lightning_fabric/__init__.py``) sets
 would stop forked processes from using the GPU (pytorch/pytorch#83973,
 Lightning-AI/pytorch-lightning#15110).
 
-That check is not cached, and in torch 2.14 (the version measured here)
-every ``Optimizer.step()`` calls ``torch.cuda.is_available()`` (through
+That check is not cached, and in torch 2.14 every ``Optimizer.step()``
+calls ``torch.cuda.is_available()`` (through
 ``_accelerator_graph_capture_health_check``).  On a machine without an
 NVIDIA driver, with the CUDA build of torch that ``pip install torch`` gives
 on Linux, each call tries to load ``libnvidia-ml.so.1`` again, fails and
-falls back: about 0.1 ms a call and 0.25-0.4 ms an Adam step on this
-project's 2-core CPU machines (``experiments/benchmarks/training_overhead.py``
-prints it: 1,211 against 959 us for the default digits generator), twice
-per GAN step.  A plain PyTorch loop, without Lightning imported,
-never pays it.
+falls back, twice per GAN step: a large share of a small network's Adam step
+(``experiments/benchmarks/training_overhead.py`` prints the step with and
+without it; the table is in ``experiments/benchmarks/README.md``).  A plain
+PyTorch loop, without Lightning imported, never pays it.
 
 Where no CUDA device exists there is nothing for the NVML check to protect,
 so :func:`use_fast_cuda_check` removes the variable; torch's own check then

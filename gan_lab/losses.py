@@ -92,9 +92,9 @@ class GANLoss:
 def plain_callable(fn: Callable) -> Callable:
     """``fn`` as a plain ``functools.partial`` if it is a subclass of one.
 
-    Hydra (1.3.8) returns ``_partial_: true`` targets as a partial subclass that
-    re-checks its target policy on every call, about 1 ms each: as much as a
-    small GAN's whole step.  The target was already checked when the config was
+    Hydra (1.3) returns ``_partial_: true`` targets as a partial subclass that
+    re-checks its target policy on every call, which costs about as much as a
+    small GAN's whole step (experiments/benchmarks/README.md, training overhead).  The target was already checked when the config was
     instantiated, so the loss calls the same function through a plain partial.
     """
     if isinstance(fn, functools.partial) and type(fn) is not functools.partial:

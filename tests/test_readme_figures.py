@@ -1,4 +1,5 @@
-"""Every measured figure the README quotes stands in the experiments/ table it comes from: change one, change both."""
+"""Every measured figure the README (or a docs/ page) quotes stands in the experiments/ table it comes from:
+change one, change both."""
 
 from __future__ import annotations
 
@@ -19,6 +20,6 @@ QUOTED = [
 
 @pytest.mark.parametrize(("quote", "table", "measured"), QUOTED, ids=[q[0][:30] for q in QUOTED])
 def test_the_readme_quotes_what_the_table_measured(quote, table, measured):
-    readme = (REPO_ROOT / "README.md").read_text()
-    assert quote in readme, f"README no longer says {quote!r}: update QUOTED with the figure and its table"
+    readme = "\n".join(path.read_text() for path in [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))])
+    assert quote in readme, f"README and docs/ no longer say {quote!r}: update QUOTED with the figure and its table"
     assert measured in (REPO_ROOT / table).read_text(), f"{table} no longer holds {measured!r}"

@@ -84,11 +84,11 @@ class TensorDataModule(pl.LightningDataModule, ABC):
             raise ConfigError(f"data.val_fraction must be in (0, 1), got {val_fraction!r}.")
         self.batch_size = int(batch_size)
         # A tiny data set (1,617 training digits: 25 batches of 64) makes epochs so short that
-        # Lightning's per-epoch work (hooks, a new loader iterator; ~8 ms measured here) and a
+        # Lightning's per-epoch work (hooks, a new loader iterator) and a
         # thousand-epoch config would follow; several shuffled passes make one epoch instead.
         self.passes_per_epoch = int(passes_per_epoch)
-        # Training steps per loader batch (see the module docstring): Lightning's ~0.3 ms of work per
-        # loader batch is shared by this many steps of a small network (measured in experiments/benchmarks).
+        # Training steps per loader batch (see the module docstring): Lightning's fixed work per loader
+        # batch is shared by this many steps of a small network (experiments/benchmarks/README.md).
         self.steps_per_batch = int(steps_per_batch)
         self.val_fraction = float(val_fraction)
         self.split_seed = int(split_seed)

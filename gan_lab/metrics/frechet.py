@@ -25,7 +25,7 @@ so S_r S_g has the same eigenvalues as the symmetric positive semi-definite
 M = L^T S_g L (more generally, AB and BA share their non-zero eigenvalues),
 and Tr((S_r S_g)^{1/2}) = sum_i sqrt(lambda_i(M)).  That is one Cholesky
 (d^3/3 flops), two matrix products and one eigenvalue-only symmetric
-decomposition: at d = 2048 about 10x faster than ``sqrtm`` (see
+decomposition: at d = 2048 much faster than ``sqrtm`` (see
 ``experiments/benchmarks/metrics_speed.py``), with real eigenvalues by
 construction (only rounding can make the smallest ones slightly negative;
 they are clipped at 0, so the result is never complex).  It agrees with the
@@ -76,8 +76,8 @@ def features_to_statistics(features) -> tuple[Tensor, Tensor]:
     mu = x.mean(dim=0)  # (d,)
     centered = x - mu  # (N, d)
     if centered.device.type == "cpu":
-        # numpy turns ``a.T @ a`` into one BLAS syrk (half the flops of a general product): ~1.7x faster
-        # than torch's matmul here at N = 10,000, d = 2048, and this product is most of the cost of FID.
+        # numpy turns ``a.T @ a`` into one BLAS syrk (half the flops of a general product), faster than
+        # torch's matmul at Inception's sizes; this product is most of the cost of FID (metrics_speed.py).
         array = centered.numpy()
         sigma = torch.from_numpy(array.T @ array) / (n - 1)  # (d, d)
     else:

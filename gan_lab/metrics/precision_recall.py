@@ -54,7 +54,7 @@ from torch import Tensor
 
 #: Target size of one float64 distance block (rows x columns x 8 bytes).  Peak memory is about
 #: this plus a boolean mask of an eighth of it.  Small blocks stay in cache: at 10k x 10k, 128-d,
-#: one thread, 8 MB blocks ran about 25 % faster than 32 MB ones (and 64 MB ones slower still).
+#: larger blocks leave the cache and ran slower (experiments/benchmarks/metrics_speed.py).
 BLOCK_BYTES = 8 * 2**20
 
 

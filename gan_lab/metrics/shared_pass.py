@@ -45,8 +45,8 @@ from gan_lab.metrics.precision_recall import _as_features, _check_k, kth_neighbo
 
 #: Target size of one float64 block of dot products (rows x columns x 8 bytes): 52 rows against 5,000
 #: columns.  Each block goes through about ten element-wise passes, so it should stay near the 2 MB L2
-#: cache of a laptop core: 0.25 and 0.5 MB blocks were 1.9x and 1.3x slower (more, smaller matrix
-#: products and per-call overheads), 8 MB ones 1.1x (one thread, 5,000 x 5,000, 128-d).
+#: cache of a laptop core: smaller blocks pay more per-call overhead, larger ones leave the cache
+#: (experiments/benchmarks/metrics_speed.py).
 BLOCK_BYTES = 2 * 2**20
 
 #: Keys of :meth:`SharedFeaturePass.__call__`'s results.
@@ -210,7 +210,7 @@ def _kernel_(gram: Tensor, dim: int) -> Tensor:
 
     The operations of :func:`gan_lab.metrics.kid.polynomial_kernel`, in its order, so the values are the same;
     except that for d a power of two (128, 2048) it multiplies by 1/d, which is exact and so gives the same
-    values as dividing, and is several times faster than a division.
+    values as dividing, and a multiplication is cheaper than a division.
     """
     scaled = gram.mul_(1.0 / dim) if dim & (dim - 1) == 0 else gram.div_(dim)
     return scaled.add_(1.0).pow_(3)

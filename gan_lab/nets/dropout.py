@@ -1,10 +1,9 @@
 """Dropout whose mask costs less on a CPU: the same layer as ``nn.Dropout``, a faster random draw.
 
-``nn.Dropout`` draws its keep-mask with ``bernoulli_``, which on a CPU takes about 13 ns per value
-(440 us for a 64 x 512 activation on this project's 2-core machine): in the default digits run its
-six calls per GAN step were a fifth of the step (``experiments/default_run/README.md``).  Comparing
-uniform draws with p, ``torch.rand(...) >= p``, gives the same mask distribution (each value kept
-with probability 1 - p, independently) at about 40 % of the cost.  Values are scaled by 1 / (1 - p)
+``nn.Dropout`` draws its keep-mask with ``bernoulli_``, which is slow on a CPU: in the default digits
+run its six calls per GAN step were a large share of the step (``experiments/default_run/README.md``
+has the measurement).  Comparing uniform draws with p, ``torch.rand(...) >= p``, gives the same mask
+distribution (each value kept with probability 1 - p, independently) at a fraction of the cost.  Values are scaled by 1 / (1 - p)
 when training and passed through unchanged in evaluation, as in ``nn.Dropout`` (Srivastava et al.
 2014, with the inverted scaling of PyTorch's implementation).  The draws differ from
 ``nn.Dropout``'s, so the same seed gives other masks, not another distribution.  On other devices

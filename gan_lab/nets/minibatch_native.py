@@ -4,9 +4,8 @@ Why: the layer's cost is the L1 distance of every pair of rows in every kernel, 
 absolute differences (B = 100, C = 5: 16 million at N = 256), then an exp per pair.  PyTorch
 runs that as whole-tensor operations, each a pass over memory (about 15 for the forward, 25
 for the backward); one C loop per pair does it all in registers, vectorised by the compiler,
-and visits each pair once.  On this project's 2-core machine that makes forward + backward
-several times faster than the best pure-PyTorch route (numbers in
-``experiments/benchmarks/README.md``).
+and visits each pair once, so forward + backward beat the best pure-PyTorch route (measured in
+``experiments/benchmarks/README.md``, minibatch discrimination speed).
 
 How: ``minibatch_native.c`` (next to this file, with the float32 vector code it includes from
 ``minibatch_native_vectors.h``) is compiled with the system C compiler
@@ -17,9 +16,9 @@ PyTorch's headers nor a build step at install, and is called through :mod:`ctype
 releases the GIL.  The kernels are split across ``torch.get_num_threads()`` threads: where the
 compiler takes ``-fopenmp``, by an OpenMP loop in C, which runs on PyTorch's own OpenMP threads
 (the library asks for ``libgomp.so.1``, and the process already has PyTorch's loaded; separate
-Python threads made a grid25 discriminator step 1.8x slower, 22.8 against 12.5 ms, because
-PyTorch's OpenMP worker spins for a while after each operation and kept the second core from
-them); elsewhere (e.g. Apple's clang) by Python threads.
+Python threads were much slower, because PyTorch's OpenMP worker spins for a while after each
+operation and kept the second core from them: experiments/benchmarks/README.md); elsewhere
+(e.g. Apple's clang) by Python threads.
 If there is no compiler, the build fails, or the library disagrees with a float64 reference
 on a small check, :func:`available` is False (with one warning) and the layer uses its
 pure-PyTorch route.  ``GAN_LAB_NATIVE=0`` turns the route off.
@@ -57,7 +56,7 @@ FLAG_SETS = (
     ("-O3", "-ffast-math", "-fPIC"),
 )
 
-#: Below this many pairs x kernels (B N^2), one thread: a thread hand-off costs tens of microseconds.
+#: Below this many pairs x kernels (B N^2), one thread: handing work to a second thread costs more than it saves.
 _THREAD_MIN_WORK = 1 << 18
 
 _SIGNATURES = {  # mbd_forward_*(planes, o, B, C, N, max_l1, threads), mbd_backward_*(planes, g, grad, ...)

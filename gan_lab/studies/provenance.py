@@ -3,7 +3,7 @@
 A table of results is only meaningful if every row ran the same committed
 code on the same kind of machine: a GAN amplifies the rounding differences
 between CPU models (the mode-collapse study saw one seed's high-quality
-fraction move from 94 % to 89 % between an AMD and an Intel CPU), and
+fraction move by several points between an AMD and an Intel CPU), and
 uncommitted code cannot be reproduced by anyone.  So a study refuses to start
 on a working tree with uncommitted changes (unless told to, and then every
 record says ``+modified``), and a record counts towards a table only if its

@@ -16,16 +16,15 @@ the cells again instead of mixing old numbers with new ones (old records stay
 in the file, neither skipped nor reported).
 
 Why a fresh process per cell: one process training cell after cell grew from
-1.6 to 4.4 GB over a dozen runs (measured), and no cell should inherit
+gigabytes over a dozen runs, and no cell should inherit
 another's state.  Cells are forked from a fork server that imported gan_lab
-once, which saves the ~5 s import per cell.  Stopping the study (Ctrl-C,
+once, which saves the imports of every cell.  Stopping the study (Ctrl-C,
 ``kill <pid>``) stops its cells.  A run whose loss becomes NaN is recorded as
 diverged; any other error stops the study.
 
 Threads: each cell runs with ``threads`` torch threads.  On a 2-core machine
 two cells of one thread each keep both cores busy without oversubscribing them
-(a grid25 step took 82 ms with two threads next to another busy process and
-7.6 ms with one, measured).
+(two-thread cells next to another busy process were many times slower than one-thread ones).
 """
 
 from __future__ import annotations

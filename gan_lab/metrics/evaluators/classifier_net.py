@@ -142,7 +142,7 @@ class TrainingSettings:
 
 
 #: Data sets larger than this train for :data:`LARGE_DATA_EPOCHS` epochs by default
-#: (MNIST: about 2 minutes per epoch on 2 CPU cores).
+#: (a few minutes per MNIST epoch on a laptop CPU).
 LARGE_DATA = 10_000
 SMALL_DATA_EPOCHS, LARGE_DATA_EPOCHS = 15, 3
 

@@ -1,13 +1,13 @@
 """The classifier's pooling layers, with a faster forward for scoring that gives the same bits.
 
-Scoring 5,000 digits (8x8) spent 40 % of the classifier's time in
-``nn.MaxPool2d(2)`` (PyTorch's contiguous-layout CPU kernel) and another 9 % in
+Scoring 5,000 digits (8x8) spent a large share of the classifier's time in
+``nn.MaxPool2d(2)`` (PyTorch's contiguous-layout CPU kernel) and more in
 ``nn.AdaptiveAvgPool2d(2)`` on maps that are already 2x2.  Without autograd
 these layers take shortcuts that are exact:
 
 * a 2x2 max pool is the element-wise maximum of the four strided quarter-maps
   (``x[..., 0::2, 0::2]``, ...): the same maximum of the same four numbers,
-  about 10x faster at these sizes;
+  several times faster at these sizes;
 * averaging a 2x2 map into 2x2 cells averages one number per cell: the map itself.
 
 With autograd (training a classifier) the standard layers run, so gradients,
