@@ -104,6 +104,7 @@ class GANModule(GeneratorSampling, pl.LightningModule):
         loss: a :class:`gan_lab.losses.GANLoss`.
         optimizer_g, optimizer_d: factories ``params -> Optimizer`` (the ``optimizer`` config group).
         d_steps_per_g_step: discriminator updates per generator update.
+        g_steps: generator updates each time the generator moves (GAN Lab's "G steps per round"), 1 as usual.
         ema_decay: if set (e.g. 0.999), keep an exponential moving average of
             the generator's weights and sample from it (Yazici et al. 2019,
             "The Unusual Effectiveness of Averaging in GAN Training"), which
@@ -143,17 +144,18 @@ class GANModule(GeneratorSampling, pl.LightningModule):
         updates: str = "alternating",
         lr_scheduler_g: SchedulerFactory | None = None,
         lr_scheduler_d: SchedulerFactory | None = None,
+        g_steps: int = 1,
     ) -> None:
         super().__init__()
         check_module_settings(generator, discriminator, optimizer_g, optimizer_d, d_steps_per_g_step, ema_decay,
-                              pack, updates)
+                              pack, updates, g_steps)
         self.automatic_optimization = False
         self.generator = generator
         self.discriminator = discriminator
         self.loss = loss
         self.optimizer_g = optimizer_g
         self.optimizer_d = optimizer_d
-        self.d_steps_per_g_step = int(d_steps_per_g_step)
+        self.d_steps_per_g_step, self.g_steps = int(d_steps_per_g_step), int(g_steps)
         self.pack, self.updates = int(pack), updates
         self.augment = augment if augment is not None else no_augmentation
         self.lr_scheduler_g = lr_scheduler_g or lr_scheduler
@@ -162,6 +164,8 @@ class GANModule(GeneratorSampling, pl.LightningModule):
         #: GAN steps trained so far (one D update, and a G update every d_steps_per_g_step-th): the step
         #: training scalars and evaluations are logged at. Kept in checkpoints, so a resumed run continues it.
         self.steps_done = 0
+        #: The last GAN step's training scalars (detached tensors), for code that steps the module itself.
+        self.last_values: dict[str, Tensor] = {}
         self.generator_ema = None
         if ema_decay is not None:
             # torch's AveragedModel keeps the average (and averages batch-norm buffers too).
@@ -176,7 +180,7 @@ class GANModule(GeneratorSampling, pl.LightningModule):
     #: Plain attributes set at every step: Lightning's ``_current_fx_name`` around each hook call (about 30
     #: times a GAN step) and our step counter.  ``nn.Module.__setattr__`` checks each for parameters, buffers
     #: and submodules before storing it; these skip that (experiments/benchmarks/README.md: training overhead).
-    _PLAIN_ATTRIBUTES = frozenset({"_current_fx_name", "steps_done"})
+    _PLAIN_ATTRIBUTES = frozenset({"_current_fx_name", "steps_done", "last_values"})
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in self._PLAIN_ATTRIBUTES and not isinstance(value, (Tensor, nn.Module)):
@@ -234,14 +238,16 @@ class GANModule(GeneratorSampling, pl.LightningModule):
 
     def gan_step(self, real: Tensor, condition: Tensor | None, opt_g: LightningOptimizer, opt_d: LightningOptimizer,
                  last_of_epoch: bool) -> None:
-        """One discriminator update and, every ``d_steps_per_g_step``-th step, one generator update."""
+        """One discriminator update and, every ``d_steps_per_g_step``-th step, ``g_steps`` generator updates."""
         if self.updates == "simultaneous":
             values = self.simultaneous_step(real, condition, opt_g, opt_d)
         else:
             values, real_seen = self.discriminator_step(real, condition, opt_d)
             if (self.steps_done + 1) % self.d_steps_per_g_step == 0:
-                values.update(self.generator_step(len(real), real_seen, condition, opt_g))
+                for _ in range(self.g_steps):
+                    values.update(self.generator_step(len(real), real_seen, condition, opt_g))
         self.log_training_values(values, last_of_epoch)
+        self.last_values = values
         self.steps_done += 1
 
     def seen_by_discriminator(self, samples: Tensor) -> Tensor:

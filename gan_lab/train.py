@@ -85,8 +85,8 @@ def check_trainer_arguments(trainer_cfg: DictConfig) -> None:
             raise ConfigError(f"trainer.{key} must be a whole number (or null), got {value!r}.")
 
 
-def train(cfg: DictConfig, run_dir: Path) -> dict[str, float | str]:
-    """Build everything from ``cfg``, fit, and return the last logged values (the final evaluation's included)."""
+def build(cfg: DictConfig) -> tuple[pl.LightningDataModule, pl.LightningModule]:
+    """The data module and the GAN of ``cfg``, after seeding: what :func:`train` and the playground fit."""
     register_resolvers()
     use_fast_cuda_check()  # Lightning's NVML check costs every optimiser step on machines without CUDA
     check_trainer_arguments(cfg.trainer)
@@ -94,6 +94,12 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float | str]:
     datamodule = instantiate(cfg.data)
     model = instantiate(cfg.model)
     model.run_config = OmegaConf.to_container(cfg, resolve=True)
+    return datamodule, model
+
+
+def train(cfg: DictConfig, run_dir: Path) -> dict[str, float | str]:
+    """Build everything from ``cfg``, fit, and return the last logged values (the final evaluation's included)."""
+    datamodule, model = build(cfg)
     logger = instantiate(cfg.logger) if cfg.get("logger") else False
     callbacks = build_callbacks(cfg)
     trainer = pl.Trainer(**cfg.trainer, callbacks=callbacks, logger=logger)

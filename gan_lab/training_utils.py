@@ -47,7 +47,8 @@ UPDATE_RULES = ("alternating", "simultaneous")
 
 
 def check_module_settings(generator: nn.Module, discriminator: nn.Module, optimizer_g: Callable, optimizer_d: Callable,
-                          d_steps_per_g_step: int, ema_decay: float | None, pack: int, updates: str) -> None:
+                          d_steps_per_g_step: int, ema_decay: float | None, pack: int, updates: str,
+                          g_steps: int = 1) -> None:
     """Raise a :class:`ConfigError` for ``GANModule`` settings that cannot work, before anything is built."""
     check_pack(pack)
     seen_by_d = packed_shape(generator.output_shape, pack)
@@ -59,11 +60,13 @@ def check_module_settings(generator: nn.Module, discriminator: nn.Module, optimi
         raise ConfigError(f"model.ema_decay must be in (0, 1) or null, got {ema_decay!r}.")
     if int(d_steps_per_g_step) < 1:
         raise ConfigError(f"model.d_steps_per_g_step must be >= 1, got {d_steps_per_g_step!r}.")
+    if int(g_steps) < 1:
+        raise ConfigError(f"model.g_steps must be >= 1, got {g_steps!r}.")
     if updates not in UPDATE_RULES:
         raise ConfigError(f"model.updates must be one of {list(UPDATE_RULES)}, got {updates!r}.")
-    if updates == "simultaneous" and int(d_steps_per_g_step) != 1:
+    if updates == "simultaneous" and (int(d_steps_per_g_step), int(g_steps)) != (1, 1):
         raise ConfigError("model.updates=simultaneous moves both players once per step: it needs "
-                          f"model.d_steps_per_g_step=1, got {d_steps_per_g_step}.")
+                          f"model.d_steps_per_g_step=1 and model.g_steps=1, got {d_steps_per_g_step} and {g_steps}.")
     for name, factory in (("optimizer_g", optimizer_g), ("optimizer_d", optimizer_d)):
         lr = getattr(factory, "keywords", {}).get("lr")  # Hydra's _partial_ configs are functools.partials
         if lr is not None:

@@ -195,3 +195,12 @@ def test_digits_pick_their_own_gan_settings_and_model_gan_swaps_them(tmp_path):
     assert loss_of(["experiment=digits_best"]) == "hinge_generator_loss"
     best = compose_config(["experiment=digits_best"], tmp_path).model
     assert {k: v for k, v in best.items() if k != "loss"} == {k: v for k, v in default.items() if k != "loss"}
+
+
+def test_debug_tiny_runs_any_config_in_a_few_steps(tmp_path):
+    """`debug=tiny`: five CPU steps and a 500-sample evaluation, whatever the rest of the config says."""
+    cfg = compose_config(["model=acgan", "debug=tiny", *TINY_NETS["mlp_image"]], tmp_path)
+    assert (cfg.trainer.max_epochs, cfg.trainer.limit_train_batches, cfg.evaluation.num_samples) == (1, 5, 500)
+    metrics = train(cfg, tmp_path)
+    assert metrics["step"] == 5 and "metrics/class_accuracy" in metrics
+    assert compose_config(["debug=tiny", "evaluation=none"], tmp_path).evaluation is None

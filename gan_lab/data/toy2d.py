@@ -71,3 +71,29 @@ class GaussianMixtureDataModule(TensorDataModule):
         labels = torch.randint(self.num_classes, (self.num_samples,), generator=g)
         noise = torch.randn(self.num_samples, 2, generator=g) * self.std
         return self.centers[labels] + noise, labels
+
+
+class PointSetDataModule(TensorDataModule):
+    """Any set of 2D points as the data (GAN Lab's "draw your own" distribution).
+
+    The points are the data set itself: ``passes_per_epoch`` shuffled passes make an epoch, as for the digits,
+    and a batch larger than the training split is shrunk to it.  There are no known modes, so mode counts do
+    not apply; the playground's JS by grid compares with the points' own histogram.
+    """
+
+    shape = (2,)
+
+    def __init__(self, points, batch_size: int = 256, passes_per_epoch: int = 10, **loader_kwargs) -> None:
+        self.points = torch.as_tensor(points, dtype=torch.float32)
+        if self.points.ndim != 2 or self.points.shape[1] != 2 or len(self.points) < 4:
+            raise ConfigError(f"the points must be an (N, 2) array with N >= 4, got shape {tuple(self.points.shape)}.")
+        train_size = len(self.points) - max(1, round(len(self.points) * loader_kwargs.get("val_fraction", 0.1)))
+        super().__init__(batch_size=min(int(batch_size), train_size), passes_per_epoch=passes_per_epoch, **loader_kwargs)
+        self.num_classes = 1
+
+    @property
+    def name(self) -> str:
+        return "points"
+
+    def load(self) -> tuple[Tensor, Tensor]:
+        return self.points, torch.zeros(len(self.points), dtype=torch.long)
