@@ -180,7 +180,7 @@ class FieldView:
         self.arrows = self.ax.quiver(points[:, 0], points[:, 1], drawn[:, 0], drawn[:, 1], color=colours, **style)
         key = round_key(0.1 * (self.box[1] - self.box[0]) / self.scale)  # a key arrow about a tenth of the view
         self.key = self.ax.quiverkey(self.arrows, 0.80, 0.035, key, f"$|\\nabla_x|$ = {key:g}", labelpos="W",
-                                     coordinates="axes", fontproperties={"size": 7})
+                                     coordinates="axes", color="black", fontproperties={"size": 7})
         if hasattr(self, "visible"):
             self.show(arrows=self.visible.get("arrows", True))
 

@@ -149,7 +149,7 @@ class Playground:
         self._session.train(int(n))
 
     def step_discriminator(self) -> dict[str, float]:
-        """One discriminator update alone, on the next real batch; returns its scalars."""
+        """One discriminator update alone, on the next real batch; returns its scalars (``loss_d``, ``d_real``...)."""
         self.replayable = False
 
         def update(batch):
@@ -157,10 +157,11 @@ class Playground:
             values, _ = self.module.discriminator_step(real, self.module.real_condition(labels), self._optimizer(1))
             return values
 
-        return {name: float(value) for name, value in self._session.run(update).items()}
+        return {name.split("/", 1)[-1]: float(value) for name, value in self._session.run(update).items()}
 
     def step_generator(self) -> dict[str, float]:
-        """One generator update alone (a real batch only for losses that compare with it); returns its scalars."""
+        """One generator update alone (a real batch only for losses that compare with it); returns its scalars
+        (``loss_g``, ``grad_norm_g``: the norm of G's gradient before the update)."""
         self.replayable = False
 
         def update(batch):
@@ -168,7 +169,7 @@ class Playground:
             seen = self.module.seen_by_discriminator(real)
             return self.module.generator_step(len(real), seen, self.module.real_condition(labels), self._optimizer(0))
 
-        return {name: float(value) for name, value in self._session.run(update).items()}
+        return {name.split("/", 1)[-1]: float(value) for name, value in self._session.run(update).items()}
 
     def _optimizer(self, index: int):
         return self.module.optimizers()[index]
@@ -299,12 +300,16 @@ class Playground:
         frame.save(out, format="PNG", compress_level=1)
         return out.getvalue()
 
-    def save_gif(self, path: str | Path, frame_ms: int = 150) -> Path:
-        """What was played (every :meth:`render` since the reset) as an animated GIF."""
+    def save_gif(self, path: str | Path, frame_ms: int = 150, width: int | None = None) -> Path:
+        """What was played (every :meth:`render` since the reset) as an animated GIF, ``width`` pixels wide."""
         if not self._frames:
             self.render()
         path = Path(path)
-        frames = [frame.convert("P", palette=Image.Palette.ADAPTIVE, colors=128) for frame in self._frames]
+        frames = self._frames
+        if width is not None:
+            frames = [frame.resize((int(width), round(frame.height * width / frame.width)), Image.Resampling.LANCZOS)
+                      for frame in frames]
+        frames = [frame.convert("P", palette=Image.Palette.ADAPTIVE, colors=128) for frame in frames]
         frames[0].save(path, save_all=True, append_images=frames[1:], duration=int(frame_ms), loop=0)
         return path
 

@@ -21,7 +21,7 @@ DATA = ("ring8", "grid25")
 MODELS = ("gan", "minibatch_gan_2d")
 
 
-def playground_widget(playground, steps_per_frame: int = 10, part_seconds: float = 0.6):
+def playground_widget(playground, steps_per_frame: int = 2, part_seconds: float = 0.6):
     """An ``ipywidgets.VBox`` that plays ``playground``; its ``controls`` dict holds every control."""
     import ipywidgets as w
 
