@@ -55,12 +55,26 @@ def execute(path: Path, quick: bool, timeout: int = 3600) -> nbformat.NotebookNo
             client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", record_timing=False,
                                     resources={"metadata": {"path": workdir}})
             client.execute()
+        label_widgets(notebook)
     finally:
         if previous is None:
             os.environ.pop("GAN_LAB_NOTEBOOK_TEST", None)
         else:
             os.environ["GAN_LAB_NOTEBOOK_TEST"] = previous
     return notebook
+
+
+#: What a widget's output says where no kernel runs it (GitHub shows the text, not the widget).
+WIDGET_TEXT = "[interactive controls: run this notebook in Jupyter to use them]"
+
+
+def label_widgets(notebook: nbformat.NotebookNode) -> None:
+    """Replace a widget's text fallback (its whole repr) by a line saying what it is."""
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "application/vnd.jupyter.widget-view+json" in data:
+                data["text/plain"] = WIDGET_TEXT
 
 
 def output_text(output) -> str:

@@ -20,18 +20,18 @@ from gan_lab.play import Playground
 def main() -> None:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/playground.gif")
     pg = Playground(data="ring8", loss="minimax")
-    for _ in range(12):  # play
-        pg.step(25)
+    for _ in range(8):  # play
+        pg.step(40)
         pg.render()
-    for _ in range(6):  # D alone gets ahead
-        for _ in range(25):
+    for _ in range(4):  # D alone gets ahead
+        for _ in range(40):
             pg.step_discriminator()
         pg.render()
     pg.set_loss("non_saturating")  # rescue G mid-game
-    for _ in range(40):
-        pg.step(40)
+    for _ in range(24):
+        pg.step(70)
         pg.render()
-    pg.save_gif(out, frame_ms=180, width=600)
+    pg.save_gif(out, frame_ms=250, width=520, colors=48)
     pg.close()
     print(f"wrote {out} ({out.stat().st_size // 1000} KB)")
 

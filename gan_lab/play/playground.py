@@ -300,7 +300,7 @@ class Playground:
         frame.save(out, format="PNG", compress_level=1)
         return out.getvalue()
 
-    def save_gif(self, path: str | Path, frame_ms: int = 150, width: int | None = None) -> Path:
+    def save_gif(self, path: str | Path, frame_ms: int = 150, width: int | None = None, colors: int = 128) -> Path:
         """What was played (every :meth:`render` since the reset) as an animated GIF, ``width`` pixels wide."""
         if not self._frames:
             self.render()
@@ -309,7 +309,7 @@ class Playground:
         if width is not None:
             frames = [frame.resize((int(width), round(frame.height * width / frame.width)), Image.Resampling.LANCZOS)
                       for frame in frames]
-        frames = [frame.convert("P", palette=Image.Palette.ADAPTIVE, colors=128) for frame in frames]
+        frames = [frame.convert("P", palette=Image.Palette.ADAPTIVE, colors=int(colors)) for frame in frames]
         frames[0].save(path, save_all=True, append_images=frames[1:], duration=int(frame_ms), loop=0)
         return path
 
@@ -394,6 +394,11 @@ class Playground:
         loss = self._choices["loss"]
         self._view.ax.set_title(f"step {self.steps_done}, loss={loss}: D(x) heat map, arrows -grad_x of G's loss",
                                 fontsize=9)
+
+    def measure(self) -> dict[str, float]:
+        """Add the curves' values now to :attr:`history` (as :meth:`figure` does) and return them."""
+        self._record()
+        return {name: values[-1] for name, values in self.history.values.items()}
 
     def _record(self, fake: torch.Tensor | None = None) -> None:
         """The curves' values now: the last step's scalars, JS by grid and the modes of the view's fakes."""
