@@ -38,10 +38,12 @@ def main() -> None:
         sys.exit("no Chromium found: apt-get install chromium")
     folder = Path(tempfile.mkdtemp(prefix="gan_lab_widget_"))
     cell = "from gan_lab.play import Playground\npg = Playground(data='ring8', loss='minimax')\npg.widget()"
-    nbformat.write(new_notebook(cells=[new_code_cell(cell)]), folder / "play.ipynb")
+    kernel = {"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}}
+    nbformat.write(new_notebook(cells=[new_code_cell(cell)], metadata=kernel), folder / "play.ipynb")
     port = free_port()
     lab = subprocess.Popen([sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.token=",
-                            "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True", f"--notebook-dir={folder}"],
+                            "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True", "--allow-root",
+                            f"--notebook-dir={folder}"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(120):
@@ -53,9 +55,12 @@ def main() -> None:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=browser_path, args=["--no-sandbox"])
             page = browser.new_page(viewport={"width": 1300, "height": 1050})
-            page.goto(f"http://127.0.0.1:{port}/lab/tree/play.ipynb")
+            page.goto(f"http://127.0.0.1:{port}/lab/tree/play.ipynb", wait_until="domcontentloaded", timeout=120_000)
             page.wait_for_selector(".jp-Notebook", timeout=60_000)
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+            time.sleep(3)
+            if page.locator(".jp-Dialog").count():  # "Select Kernel": accept the proposed Python 3
+                page.keyboard.press("Enter")
+            page.wait_for_selector("text=Python 3 (ipykernel) | Idle", timeout=120_000)
             page.locator(".jp-Cell").first.click()
             page.keyboard.press("Shift+Enter")
             page.wait_for_selector("button:has-text('step both')", timeout=120_000)

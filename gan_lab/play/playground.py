@@ -48,7 +48,7 @@ from gan_lab.game.figure import LAYERS, FieldView, add_colour_bar
 from gan_lab.metrics.js_grid import gaussian_mixture_cell_probabilities, histogram_on_grid, js_grid, square_box
 from gan_lab.metrics.mode_coverage import mode_coverage
 from gan_lab.play.session import TrainingSession
-from gan_lab.quiet import quiet_console
+from gan_lab.quiet import ignore_library_noise, quiet_console
 from gan_lab.training_utils import build_optimizer
 
 #: The two players, as the methods name them (``"g"`` and ``"d"`` are accepted too).
@@ -84,7 +84,8 @@ class Playground:
     def __init__(self, data: str | np.ndarray | torch.Tensor = "ring8", loss: str = "non_saturating",
                  model: str | None = None, overrides: Sequence[str] = (), seed: int = 0, num_points: int = 500,
                  grid_size: int = 48) -> None:
-        quiet_console()  # no Lightning banners under a learner's cell
+        quiet_console()  # no Lightning banners under a learner's cell,
+        ignore_library_noise()  # nor warnings about Lightning's own code
         self.num_points, self.grid_size = int(num_points), int(grid_size)
         self._session: TrainingSession | None = None
         self._figure: Figure | None = None

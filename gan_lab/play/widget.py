@@ -26,6 +26,7 @@ def playground_widget(playground, steps_per_frame: int = 2, part_seconds: float 
     import ipywidgets as w
 
     pg = playground
+    wide = {"style": {"description_width": "initial"}, "layout": w.Layout(width="260px")}
     image = w.Image(value=pg.render(), format="png")
     status = w.HTML()
     controls = {
@@ -34,7 +35,7 @@ def playground_widget(playground, steps_per_frame: int = 2, part_seconds: float 
         "step_d": w.Button(description="step D", tooltip="one discriminator update alone"),
         "step_g": w.Button(description="step G", tooltip="one generator update alone"),
         "slow": w.Checkbox(description="slow: show a step's parts", value=False),
-        "steps_per_frame": w.IntSlider(description="steps/frame", min=1, max=100, value=steps_per_frame),
+        "steps_per_frame": w.IntSlider(description="steps/frame", min=1, max=100, value=steps_per_frame, **wide),
         "loss": w.Dropdown(description="loss", options=LOSSES, value=_offered(pg._choices["loss"], LOSSES)),
         "optimizer_g": w.Dropdown(description="G optimiser", options=OPTIMIZERS, value="adam"),
         "optimizer_d": w.Dropdown(description="D optimiser", options=OPTIMIZERS, value="adam"),
@@ -44,9 +45,9 @@ def playground_widget(playground, steps_per_frame: int = 2, part_seconds: float 
                                  readout_format=".1e"),
         "d_steps": w.IntSlider(description="D steps", min=1, max=10, value=pg.module.d_steps_per_g_step),
         "g_steps": w.IntSlider(description="G steps", min=1, max=10, value=pg.module.g_steps),
-        "data": w.Dropdown(description="data (resets)", options=DATA,
+        "data": w.Dropdown(description="data (resets)", options=DATA, **wide,
                            value=_offered(pg._choices["data"] if isinstance(pg._choices["data"], str) else "ring8", DATA)),
-        "model": w.Dropdown(description="model (resets)", options=MODELS, value=_offered(pg._choices.get("model") or "gan", MODELS)),
+        "model": w.Dropdown(description="model (resets)", options=MODELS, **wide, value=_offered(pg._choices.get("model") or "gan", MODELS)),
         **{f"layer_{layer}": w.Checkbox(description=layer.replace("_", " "), value=True) for layer in LAYERS},
     }
 
