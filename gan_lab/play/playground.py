@@ -106,7 +106,8 @@ class Playground:
         self.close()
         points = self._choices["data"]
         self.drawn_points = None if isinstance(points, str) else torch.as_tensor(np.asarray(points), dtype=torch.float32)
-        self._cfg = compose_config(self._base_overrides(), Path(tempfile.mkdtemp(prefix="gan_lab_play_")))
+        self._folder = tempfile.TemporaryDirectory(prefix="gan_lab_play_")  # the trainer's root; nothing is written
+        self._cfg = compose_config(self._base_overrides(), Path(self._folder.name))
         from gan_lab.train import build  # the CLI's own build: seeding, data, model (imported late: it imports Hydra's app)
 
         datamodule, module = build(self._cfg)
@@ -138,6 +139,7 @@ class Playground:
         if self._session is not None:
             self._session.close()
             self._session = None
+            self._folder.cleanup()
 
     # ------------------------------------------------------------------ playing
     @property
