@@ -66,11 +66,14 @@ def test_settings_change_mid_game_and_keep_the_weights(pg):
 
 def test_the_command_line_replays_the_game_bit_for_bit(pg, tmp_path):
     pg.set_learning_rate("discriminator", 5e-4)  # settings chosen before the first step are replayable
+    pg.set_learning_rate("generator", 5e-4)
     pg.set_optimizer("generator", "sgd")
+    pg.set_learning_rate("generator", 2e-3)  # after the swap: the new optimiser's rate, last in the overrides
     pg.step(40)
     assert pg.replayable
     overrides = pg.to_overrides()
     assert "trainer.max_steps=80" in overrides and "data.steps_per_batch=1" in overrides
+    assert overrides.index("model.optimizer_g.lr=0.002") > overrides.index("~model.optimizer_g")
     run_dir = tmp_path / "cli"
     train(compose_config([*overrides, "evaluation=none", "callbacks.progress_bar=null"], run_dir), run_dir)
     replayed, _, _ = load_model(run_dir / "checkpoints" / "last.ckpt")

@@ -240,6 +240,7 @@ class Playground:
         return PLAYERS[player]
 
     def _note(self, key: str, value: str | None) -> None:
+        self._changes.pop(key, None)  # the latest change last: Hydra applies overrides in order
         self._changes[key] = value
         self.replayable = self.replayable and self.steps_done == 0
 
