@@ -106,6 +106,10 @@ class TensorDataModule(pl.LightningDataModule, ABC):
         return type(self).__name__
 
     # ------------------------------------------------------------------ splitting
+    def validation_size(self, num_samples: int) -> int:
+        """How many of ``num_samples`` samples the held-out split takes (at least one)."""
+        return max(1, int(round(num_samples * self.val_fraction)))
+
     def setup(self, stage: str | None = None) -> None:
         if self._train is not None:
             return
@@ -113,7 +117,7 @@ class TensorDataModule(pl.LightningDataModule, ABC):
         if tuple(x.shape[1:]) != tuple(self.shape):
             raise RuntimeError(f"{self.name} loaded samples of shape {tuple(x.shape[1:])}, expected {self.shape}.")
         order = torch.randperm(len(x), generator=torch.Generator().manual_seed(self.split_seed))
-        num_val = max(1, int(round(len(x) * self.val_fraction)))
+        num_val = self.validation_size(len(x))
         val_idx, train_idx = order[:num_val], order[num_val:]
         if self.batch_size > len(train_idx):
             raise ConfigError(

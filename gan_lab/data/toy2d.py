@@ -87,8 +87,8 @@ class PointSetDataModule(TensorDataModule):
         self.points = torch.as_tensor(points, dtype=torch.float32)
         if self.points.ndim != 2 or self.points.shape[1] != 2 or len(self.points) < 4:
             raise ConfigError(f"the points must be an (N, 2) array with N >= 4, got shape {tuple(self.points.shape)}.")
-        train_size = len(self.points) - max(1, round(len(self.points) * loader_kwargs.get("val_fraction", 0.1)))
-        super().__init__(batch_size=min(int(batch_size), train_size), passes_per_epoch=passes_per_epoch, **loader_kwargs)
+        super().__init__(batch_size=batch_size, passes_per_epoch=passes_per_epoch, **loader_kwargs)
+        self.batch_size = min(self.batch_size, len(self.points) - self.validation_size(len(self.points)))
         self.num_classes = 1
 
     @property

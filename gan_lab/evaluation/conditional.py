@@ -22,7 +22,7 @@ import warnings
 import torch
 from torch import Tensor
 
-from gan_lab.evaluation.metric import EvaluationError, EvaluationMetric
+from gan_lab.evaluation.metric import EvaluationError, EvaluationMetric, disjoint_subsets
 from gan_lab.metrics import features_to_statistics, statistics_to_frechet_distance
 from gan_lab.sampling import GeneratorInputs
 
@@ -99,8 +99,8 @@ class IntraFID(EvaluationMetric):
             features = fake.features[fake.requested == label]
             if len(features) < max(size, 2):
                 continue
-            subsets = features[: min(self.max_subsets, len(features) // size) * size].split(size)
-            values = [within_class_fid(mean, covariance, subset) for subset in subsets]
+            values = [within_class_fid(mean, covariance, subset)
+                      for subset in disjoint_subsets(features, size, self.max_subsets)]
             matched.append(sum(values) / len(values))
             full.append(within_class_fid(mean, covariance, features))
         if not matched:

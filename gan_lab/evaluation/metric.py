@@ -107,8 +107,13 @@ def held_out_sized(generated: Tensor, real: RealData) -> list[Tensor]:
     subset, and the values averaged.  The samples come from a fixed latent draw in no particular order, so
     consecutive subsets are independent draws.
     """
-    size = len(real.held_out.features)
-    return list(generated[: len(generated) // size * size].split(size))
+    return disjoint_subsets(generated, len(real.held_out.features))
+
+
+def disjoint_subsets(samples: Tensor, size: int, limit: int | None = None) -> list[Tensor]:
+    """``samples`` cut into consecutive subsets of ``size`` (at most ``limit`` of them; a remainder is dropped)."""
+    count = len(samples) // size if limit is None else min(limit, len(samples) // size)
+    return list(samples[: count * size].split(size))
 
 
 class EvaluationMetric(ABC):

@@ -294,10 +294,16 @@ class Playground:
         self._view.show(**layers)
         self._background = None  # the arrows' key is drawn with the background
 
-    def render(self) -> bytes:
-        """The current view as PNG bytes (what the widget shows), also kept as a frame for :meth:`save_gif`."""
+    def render(self, blit: bool = True) -> bytes:
+        """The current view as PNG bytes (what the widget shows), also kept as a frame for :meth:`save_gif`.
+
+        ``blit=False`` draws the whole figure again (what a plain ``savefig`` costs; the benchmark compares).
+        """
         figure = self.figure(self._view.visible if self._view is not None else LAYERS)
-        self._draw_frame()
+        if blit:
+            self._draw_frame()
+        else:
+            figure.canvas.draw()
         frame = Image.frombuffer("RGBA", figure.canvas.get_width_height(), figure.canvas.buffer_rgba()).convert("RGB")
         self._frames.append(frame)
         out = io.BytesIO()
