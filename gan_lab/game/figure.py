@@ -112,6 +112,7 @@ class FieldView:
             centers = torch.as_tensor(centers)
             ax.scatter(centers[:, 0], centers[:, 1], s=14, marker="x", color="black", linewidths=0.7, label="modes")
         self.arrows, self.key, self.clipped = None, None, 0
+        self.visible: dict[str, bool] = dict.fromkeys(LAYERS, True)  # what show() last set
         self._draw_arrows(field)
         ax.set_xlim(box[0], box[1])
         ax.set_ylim(box[2], box[3])
@@ -148,7 +149,7 @@ class FieldView:
         unknown = set(layers) - set(LAYERS)
         if unknown:
             raise ValueError(f"unknown layers {sorted(unknown)}; the layers are {list(LAYERS)}.")
-        self.visible = {**getattr(self, "visible", {}), **layers}
+        self.visible.update(layers)
         for name, visible in layers.items():
             for artist in self._artists(name):
                 artist.set_visible(visible)
@@ -181,8 +182,7 @@ class FieldView:
         key = round_key(0.1 * (self.box[1] - self.box[0]) / self.scale)  # a key arrow about a tenth of the view
         self.key = self.ax.quiverkey(self.arrows, 0.80, 0.035, key, f"$|\\nabla_x|$ = {key:g}", labelpos="W",
                                      coordinates="axes", color="black", fontproperties={"size": 7})
-        if hasattr(self, "visible"):
-            self.show(arrows=self.visible.get("arrows", True))
+        self.show(arrows=self.visible["arrows"])  # new arrows keep the layer's setting
 
 
 def field_figure(field: GameField, centers=None, arrow_scale: float | None = None, max_arrow: float = 0.15,
