@@ -15,7 +15,7 @@ hit both alike:
   (``precision_recall``, ``density_coverage`` with the real radii of the run,
   ``KIDAgainstReal``);
 * **new**: ``Evaluation``'s own route: scoring with the faster, bit-identical
-  pooling (:mod:`gan_lab.metrics.evaluators.pooling`), and the three metrics
+  pooling (:mod:`gan_lab.evaluation.evaluators.pooling`), and the three metrics
   from one :class:`~gan_lab.metrics.shared_pass.SharedFeaturePass`, run by the
   first of them to be computed (KID, in the config's order).
 
@@ -43,11 +43,11 @@ import torch
 from hydra.utils import instantiate
 from torch import nn
 
-from gan_lab.compose import compose_config
+from gan_lab.cli.compose import compose_config
 from gan_lab.evaluation import KID, DensityCoverage, PrecisionRecall
 from gan_lab.evaluation.scored import generate_and_score
 from gan_lab.metrics import density_coverage, precision_recall
-from gan_lab.metrics.evaluators.pooling import AdaptiveAvgPool2, MaxPool2
+from gan_lab.evaluation.evaluators.pooling import AdaptiveAvgPool2, MaxPool2
 from gan_lab.metrics.kid import KIDAgainstReal
 
 QUIET = {"logger": False, "enable_checkpointing": False, "enable_progress_bar": False, "enable_model_summary": False}

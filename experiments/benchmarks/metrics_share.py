@@ -23,10 +23,10 @@ from pathlib import Path
 
 import gan_lab.callbacks.evaluation as evaluation_callback
 from gan_lab import evaluation
-from gan_lab.callbacks.animation import Animation
-from gan_lab.compose import compose_config
+from gan_lab.viz.animation import Animation
+from gan_lab.cli.compose import compose_config
 from gan_lab.metrics.shared_pass import SharedFeaturePass
-from gan_lab.train import train
+from gan_lab.cli.train import train
 
 SECONDS: dict[str, float] = defaultdict(float)
 CALLS: dict[str, int] = defaultdict(int)

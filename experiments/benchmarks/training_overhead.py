@@ -49,9 +49,9 @@ import torch
 from hydra.utils import instantiate
 from torch.utils.tensorboard import SummaryWriter
 
-from gan_lab.compose import compose_config
-from gan_lab.cuda_check import NVML_CHECK, use_fast_cuda_check
-from gan_lab.training_utils import gradient_norm
+from gan_lab.cli.compose import compose_config
+from gan_lab.cli.cuda_check import NVML_CHECK, use_fast_cuda_check
+from gan_lab.training.checks import gradient_norm
 
 #: The default digits run, the same data through the DCGAN pair, and the default 2D run.
 CASES = {
@@ -196,7 +196,7 @@ def measure(overrides: list[str], steps: int, block_steps: int, log_dir: Path) -
 def nvml_check_cost(steps: int = 500) -> tuple[float, float]:
     """Microseconds per Adam step of the default digits generator with and without Lightning's NVML check.
 
-    ``gan_lab.cuda_check`` drops ``PYTORCH_NVML_BASED_CUDA_CHECK`` on machines without a CUDA device;
+    ``gan_lab.cli.cuda_check`` drops ``PYTORCH_NVML_BASED_CUDA_CHECK`` on machines without a CUDA device;
     this puts it back for a moment to show what that saves (see that module's docstring).
     """
     model, _ = build(["data=digits"], Path(tempfile.gettempdir()))
@@ -244,7 +244,7 @@ def main() -> None:
     if not torch.cuda.is_available():
         with_check, without = nvml_check_cost()
         print(f"\nAdam step of the digits generator: {with_check:.0f} us with Lightning's NVML-based CUDA check, "
-              f"{without:.0f} us without it (gan_lab.cuda_check drops it on machines without a CUDA device)")
+              f"{without:.0f} us without it (gan_lab.cli.cuda_check drops it on machines without a CUDA device)")
     # The worst case is the honest headline.
     print(f"ratio={min(row['ratio'] for _, row in rows):.3f}")
 

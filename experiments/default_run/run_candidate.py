@@ -2,13 +2,14 @@
 
     python experiments/default_run/run_candidate.py NAME [override ...] [--threads 1] [--log FILE]
 
-Runs ``gan-lab-train <overrides>`` in this process (``gan_lab.compose`` + ``gan_lab.train``), then
+Runs ``gan-lab-train <overrides>`` in this process (``gan_lab.cli.compose`` + ``gan_lab.cli.train``), then
 appends one JSON line to the log: the GAN steps, wall and CPU seconds of the whole run and of its
 evaluations, the final Inception Score, FID and largest class share, and the IS of every evaluation.
 """
 
 from __future__ import annotations
 
+import sys
 import argparse
 import json
 import os
@@ -16,7 +17,9 @@ import resource
 import time
 from pathlib import Path
 
-from gan_lab.studies.provenance import cpu_model, head_commit
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # experiments/, where the studies package lives
+
+from studies.provenance import cpu_model, head_commit
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -40,8 +43,8 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     import gan_lab.callbacks.evaluation as evaluation_module
-    from gan_lab.compose import compose_config
-    from gan_lab.train import train
+    from gan_lab.cli.compose import compose_config
+    from gan_lab.cli.train import train
 
     curve, shares, eval_cpu, eval_wall = [], [], [0.0], [0.0]
     original = evaluation_module.generate_and_score

@@ -7,6 +7,7 @@ left for a person to write after reading the numbers, and is kept when the repor
 
 from __future__ import annotations
 
+import sys
 import os
 from collections import defaultdict
 from pathlib import Path
@@ -17,9 +18,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from torchvision.utils import make_grid  # noqa: E402
 
-from gan_lab.checkpoints import load_model  # noqa: E402
-from gan_lab.studies import Provenance  # noqa: E402
-from gan_lab.studies.tables import summary  # noqa: E402
+from gan_lab.cli.checkpoints import load_model  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # experiments/, where the studies package lives
+
+from studies import Provenance  # noqa: E402
+from studies.tables import summary  # noqa: E402
 
 DATASETS = ("ring8", "grid25", "stacked_digits")
 #: Columns of the table: (record key, header, format, scale).

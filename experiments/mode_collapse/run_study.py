@@ -12,9 +12,9 @@ does (the 2D data sets take ``model=minibatch_gan_2d``, the layer's size for
 their small MLPs); its evaluation of the final generator follows the published
 protocol (configs/experiment/mode_collapse_*.yaml).  Cells run in fresh
 processes, are recorded with their commit, machine and libraries, and a
-stopped study resumes where it stopped (:mod:`gan_lab.studies.runner`).  The
+stopped study resumes where it stopped (:mod:`studies.runner`).  The
 study refuses to start on a tree with uncommitted changes unless
-``--allow-dirty`` (see :mod:`gan_lab.studies.provenance`).  The report
+``--allow-dirty`` (see :mod:`studies.provenance`).  The report
 (:mod:`report`) is written from ``results.jsonl``.
 """
 
@@ -28,10 +28,12 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from gan_lab.compose import compose_config
-from gan_lab.studies import Cell, latest_study_records, read_records, run_cells
-from gan_lab.studies.cli import provenance_or_exit, stop_cleanly_on_sigterm, this_command
-from gan_lab.studies.runner import QUIET, fingerprint
+from gan_lab.cli.compose import compose_config
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # experiments/, where the studies package lives
+
+from studies import Cell, latest_study_records, read_records, run_cells
+from studies.cli import provenance_or_exit, stop_cleanly_on_sigterm, this_command
+from studies.runner import QUIET, fingerprint
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parents[1]

@@ -7,6 +7,7 @@ written by a person and kept when the report is rebuilt.
 
 from __future__ import annotations
 
+import sys
 import math
 import statistics
 from collections import defaultdict
@@ -16,8 +17,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from scipy import stats
 
-from gan_lab.studies import Provenance
-from gan_lab.studies.tables import summary
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # experiments/, where the studies package lives
+
+from studies import Provenance
+from studies.tables import summary
 
 VARIANT_NAMES = {"gan": "GAN", "pacgan2": "PacGAN2", "pacgan3": "PacGAN3", "pacgan4": "PacGAN4",
                  "minibatch": "minibatch discrimination (ours, not in Table 1)"}

@@ -11,7 +11,7 @@ seed=<seed>`` run (configs/experiment/pacgan_*.yaml hold the protocol).  Seed 0 
 every 10 epochs (a learning curve) and then continued, from its last checkpoint, to ``--full-epochs``
 (PacGAN's 400) as a second ordinary run (``ckpt_path=...``, an exact resume): the table uses the
 ``--epochs`` runs; the continuation shows whether they had plateaued.  Cells run in fresh processes and are
-recorded with their commit, machine and libraries (:mod:`gan_lab.studies`); the study refuses a tree with
+recorded with their commit, machine and libraries (:mod:`studies`); the study refuses a tree with
 uncommitted changes unless ``--allow-dirty``, and resumes where it stopped.
 """
 
@@ -21,9 +21,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from gan_lab.studies import Cell, latest_study_records, read_records, run_cells
-from gan_lab.studies.cli import provenance_or_exit, stop_cleanly_on_sigterm, this_command
-from gan_lab.studies.runner import QUIET
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # experiments/, where the studies package lives
+
+from studies import Cell, latest_study_records, read_records, run_cells
+from studies.cli import provenance_or_exit, stop_cleanly_on_sigterm, this_command
+from studies.runner import QUIET
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parents[1]

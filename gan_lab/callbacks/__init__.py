@@ -1,6 +1,8 @@
-"""Lightning callbacks: the evaluation (samples, metrics, the game view) of the generator, and its animation."""
+"""Lightning callbacks: the evaluation of the generator at each validation epoch, the progress bar, the run overview.
 
-from gan_lab.callbacks.animation import Animation
+They may import from every other gan_lab package except ``cli``.
+"""
+
 from gan_lab.callbacks.evaluation import Evaluation
 
-__all__ = ["Animation", "Evaluation"]
+__all__ = ["Evaluation"]

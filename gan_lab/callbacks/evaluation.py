@@ -15,10 +15,10 @@ fit if the last epoch was not evaluated, the callback
    run's config, :mod:`gan_lab.callbacks.run_overview`; once per run), sample
    images (``samples/grid`` or ``samples/scatter``; ``samples/by_class`` for a conditional model), any metric images
    (``birthday/closest_pairs``) and, for 2D data, GAN Lab's view of the game
-   (``game/field``, the optional ``game`` entry: :class:`gan_lab.evaluation.GameView`);
+   (``game/field``, the optional ``game`` entry: :class:`gan_lab.viz.game_view.GameView`);
 4. saves the animated images as frames, and at the end of fit turns them into
    ``<run dir>/game.gif`` or ``samples.gif`` (the optional ``animation`` entry:
-   :class:`gan_lab.callbacks.animation.Animation`).
+   :class:`gan_lab.viz.animation.Animation`).
 
 ``gan-lab-eval`` instantiates the same node from a checkpoint's own config and
 runs it through ``Trainer.validate`` (this callback evaluates at the end of
@@ -45,15 +45,15 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.trainer.states import TrainerFn
 
-from gan_lab.callbacks.animation import Animation
+from gan_lab.viz.animation import Animation
 from gan_lab.callbacks.logging_utils import logging_step, tensorboard_writer
 from gan_lab.callbacks.run_overview import write_run_overview
 from gan_lab.evaluation.conditional import samples_by_condition
-from gan_lab.evaluation.game_view import GameView
+from gan_lab.viz.game_view import GameView
 from gan_lab.evaluation.metric import EvaluationError, EvaluationMetric, RealData, Value
 from gan_lab.evaluation.scored import Scored, generate_and_score, score
-from gan_lab.metrics.evaluators import Evaluator, evaluator_for
-from gan_lab.plots import figure_to_image, image_grid, scatter_figure
+from gan_lab.evaluation.evaluators import Evaluator, evaluator_for
+from gan_lab.viz.plots import figure_to_image, image_grid, scatter_figure
 
 
 #: Columns of ``samples/by_class`` (``samples/by_code``): fixed latents, each shared down its column.
@@ -81,7 +81,7 @@ class Evaluation(pl.Callback):
     Args:
         metrics: ``{name: metric object}``; a ``None`` entry is skipped (``evaluation.metrics.kid=null``).
         evaluator: ``"auto"`` (the natural one for the data set), ``"mixture"``, ``"classifier"``,
-            ``"inception"``, or an :class:`~gan_lab.metrics.evaluators.Evaluator` object (a config node
+            ``"inception"``, or an :class:`~gan_lab.evaluation.evaluators.Evaluator` object (a config node
             with ``_target_``: a user-supplied instrument).
         evaluator_weights: a weights file for the evaluator: a classifier trained by ``gan-lab-evaluator
             --out FILE`` (needed where no weights ship: MNIST, Fashion-MNIST, CIFAR-10), or a local copy of the

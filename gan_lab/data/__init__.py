@@ -1,4 +1,8 @@
-"""Data modules: 2D Gaussian mixtures, embedded digits, and torchvision data sets."""
+"""Data modules (Lightning ``LightningDataModule``): 2D Gaussian mixtures, the embedded digits, torchvision data sets.
+
+Each yields ``(samples, labels)`` batches and knows its sample ``shape`` (and, for mixtures, its modes).  Imports
+only ``gan_lab.errors``: data knows nothing of networks, training or evaluation.
+"""
 
 from gan_lab.data.base import TensorDataModule
 from gan_lab.data.digits import DigitsDataModule, StackedDigitsDataModule

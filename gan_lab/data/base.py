@@ -8,7 +8,7 @@ rest of the framework what it knows about the data:
 
 * ``shape``: the shape of one sample.  The data module is its one owner: the
   network configs read it through the ``${data_shape:}`` resolver
-  (:mod:`gan_lab.config_resolvers`), which asks the data module class
+  (:mod:`gan_lab.cli.resolvers`), which asks the data module class
   (:meth:`TensorDataModule.shape_from_config`) what shape its config gives;
 * ``num_classes``: how many labelled classes (modes) exist, or ``None``;
 * ``real_samples(n, seed)``: a deterministic draw of real samples, the

@@ -1,16 +1,19 @@
-"""The evaluation layer: metric objects fed once per evaluation by :class:`gan_lab.callbacks.Evaluation`.
+"""The evaluation layer: metric objects, fed once per evaluation by :class:`gan_lab.callbacks.Evaluation`.
 
-Configured in ``configs/evaluation/``; the maths is in :mod:`gan_lab.metrics`.
+Each :class:`EvaluationMetric` does its real-data work once per run (``prepare``) and scores generated samples
+(``compute``), in ``standard.py`` (IS, FID, KID, precision/recall, density/coverage), ``mode_collapse.py`` (mode
+counts, JS by grid, the birthday paradox), ``memorisation.py`` (near copies) and ``conditional.py``; the
+evaluators (``evaluators/``: what a metric sees of a sample) live here too.  Configured in
+``configs/evaluation/``; the maths is in :mod:`gan_lab.metrics`.  May import ``metrics``, ``data``, ``training``
+(to draw samples) and ``viz.plots``; not ``callbacks`` or ``cli``.
 """
 
-from gan_lab.evaluation.birthday import BirthdayParadox
 from gan_lab.evaluation.conditional import ClassAccuracy, CodeClassAgreement, IntraFID
-from gan_lab.evaluation.game_view import GameView
-from gan_lab.evaluation.js_grid import JSGrid
+from gan_lab.evaluation.mode_collapse import BirthdayParadox, JSGrid, ModeCoverage
 from gan_lab.evaluation.memorisation import NearCopies
 from gan_lab.evaluation.metric import EvaluationError, EvaluationMetric, RealData
 from gan_lab.evaluation.scored import Scored, generate_and_score, score
-from gan_lab.evaluation.standard import FID, KID, DensityCoverage, InceptionScore, ModeCoverage, PrecisionRecall
+from gan_lab.evaluation.standard import FID, KID, DensityCoverage, InceptionScore, PrecisionRecall
 
 __all__ = [
     "FID",
@@ -21,7 +24,6 @@ __all__ = [
     "DensityCoverage",
     "EvaluationError",
     "EvaluationMetric",
-    "GameView",
     "InceptionScore",
     "IntraFID",
     "JSGrid",

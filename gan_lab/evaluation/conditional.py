@@ -24,7 +24,7 @@ from torch import Tensor
 
 from gan_lab.evaluation.metric import EvaluationError, EvaluationMetric, disjoint_subsets
 from gan_lab.metrics import features_to_statistics, statistics_to_frechet_distance
-from gan_lab.sampling import GeneratorInputs
+from gan_lab.training.sampling import GeneratorInputs
 
 
 def predicted_classes(probs: Tensor) -> Tensor:

@@ -4,20 +4,20 @@ Once a metric's reference compares like with like, a generator that beats real d
 copying the digits it was trained on.  This metric tells which: the fraction of generated samples that
 lie nearer to a training sample than the training samples lie to each other, i.e. at or below the 1 %
 quantile (``quantile``) of the distances from training samples to their nearest *other* training sample
-(:func:`gan_lab.memorisation.calibrated_copy_threshold`), in two spaces:
+(:func:`gan_lab.metrics.near_copies.calibrated_copy_threshold`), in two spaces:
 
 * ``..._pixels``: flattened samples (catches exact and near-exact copies; a one-pixel shift escapes it);
 * ``..._features``: the evaluator's features (ignores small shifts, so a shifted copy is still caught).
 
 ``reference/near_copy_fraction_*`` is the held-out split's fraction at the same thresholds: what fresh
 draws from the data score (about ``quantile`` by construction).  Image data only; 2D points, where every
-sample of a narrow mode is near some training point, are skipped.  The maths is in :mod:`gan_lab.memorisation`.
+sample of a narrow mode is near some training point, are skipped.  The maths is in :mod:`gan_lab.metrics.near_copies`.
 """
 
 from __future__ import annotations
 
 from gan_lab.evaluation.metric import EvaluationError, EvaluationMetric
-from gan_lab.memorisation import COPY_QUANTILE, calibrated_copy_threshold, nearest_neighbours
+from gan_lab.metrics.near_copies import COPY_QUANTILE, calibrated_copy_threshold, nearest_neighbours
 
 
 class NearCopies(EvaluationMetric):

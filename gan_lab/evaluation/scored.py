@@ -26,8 +26,8 @@ import pytorch_lightning as pl
 import torch
 from torch import Tensor
 
-from gan_lab.metrics.evaluators import Evaluator
-from gan_lab.sampling import split_inputs
+from gan_lab.evaluation.evaluators import Evaluator
+from gan_lab.training.sampling import split_inputs
 
 #: Samples per generator/evaluator forward; fixed so batch composition never depends on the number of processes.
 CHUNK_SIZE = 500

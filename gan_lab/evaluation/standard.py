@@ -1,4 +1,4 @@
-"""The standard sample-quality metrics as evaluation metrics: IS, FID, KID, mode coverage, PR, density/coverage.
+"""The standard sample-quality metrics as evaluation metrics: IS, FID, KID, precision/recall, density/coverage.
 
 Each class is configured in ``configs/evaluation/default.yaml`` and documents
 the tags it logs; the maths and its conventions are in :mod:`gan_lab.metrics`.
@@ -11,14 +11,11 @@ import warnings
 import torch
 
 from gan_lab.evaluation.metric import EvaluationError, EvaluationMetric, held_out_sized
-from gan_lab.evaluation.scored import Scored
 from gan_lab.metrics import (
-    class_coverage,
     density_coverage,
     features_to_statistics,
     inception_score,
     kernel_inception_distance,
-    mode_coverage,
     precision_recall,
     statistics_to_frechet_distance,
 )
@@ -175,40 +172,6 @@ class KID(EvaluationMetric):
         mean, std = real.shared_values(fake, self._key)
         return {"metrics/kid": mean, "metrics/kid_std": std}
 
-
-class ModeCoverage(EvaluationMetric):
-    """Mode counts where the modes are known.
-
-    2D mixtures: the VEEGAN/PacGAN protocol (high quality within
-    ``threshold_stds`` std of the nearest centre; a mode is covered if a
-    high-quality sample is nearest to it): ``metrics/modes_covered``,
-    ``metrics/high_quality_fraction`` and ``metrics/mode_kl`` (reverse KL of the
-    mode histogram to uniform).  Labelled images: the evaluator's predicted
-    classes (10 digits, 1,000 stacked-digit triples), ``metrics/modes_covered``
-    and ``metrics/mode_kl``.  ``settings/num_modes`` is the number there are.
-    """
-
-    def __init__(self, threshold_stds: float = 3.0) -> None:
-        self.threshold_stds = float(threshold_stds)
-
-    def _values(self, prefix: str, scored: Scored, datamodule) -> dict[str, float]:
-        centers = getattr(datamodule, "centers", None)
-        if centers is not None:
-            coverage = mode_coverage(scored.samples, centers, datamodule.std, threshold_stds=self.threshold_stds)
-        else:
-            coverage = class_coverage(scored.probs.argmax(dim=1), scored.probs.shape[1])
-        values = {f"{prefix}/modes_covered": coverage.modes_covered, f"{prefix}/mode_kl": coverage.reverse_kl}
-        if centers is not None:
-            values[f"{prefix}/high_quality_fraction"] = coverage.high_quality_fraction
-        return values
-
-    def prepare(self, real):
-        centers = getattr(real.datamodule, "centers", None)
-        num_modes = len(centers) if centers is not None else real.evaluator.num_classes
-        return {**self._values("reference", real.train, real.datamodule), "settings/num_modes": num_modes}
-
-    def compute(self, fake, real):
-        return self._values("metrics", fake, real.datamodule)
 
 
 class _NearestNeighbourMetric(EvaluationMetric):

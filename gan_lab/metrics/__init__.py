@@ -1,6 +1,9 @@
-"""GAN metrics: functional, float64 maths with known-answer tests (the callbacks feed them features).
+"""GAN metrics as functions: float64 maths on samples, features or class probabilities, with known-answer tests.
 
-Each function's docstring cites its paper and the reference code whose convention it follows.
+IS, FID, KID, precision/recall, density/coverage, mode coverage, JS by grid, the birthday-paradox support size,
+near copies, and the divergences they rest on.  Each function's docstring cites its paper and the reference code
+whose convention it follows.  Imports nothing else of gan_lab but ``errors``: the evaluation layer
+(:mod:`gan_lab.evaluation`) feeds these functions during training.
 """
 
 from gan_lab.metrics.birthday import (

@@ -42,7 +42,7 @@ import warnings
 import torch
 from torch import Tensor
 
-from gan_lab.tensors import as_float64
+from gan_lab.metrics.inputs import as_float64
 
 
 def frechet_distance(real_features, fake_features) -> float:

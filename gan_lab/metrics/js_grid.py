@@ -18,7 +18,7 @@ divergence of the two histograms.  Here:
   differences of normal CDFs;
 * :func:`js_grid` is the JS divergence of two such histograms in nats
   (natural log), so it lies in [0, log 2]: 0 for identical histograms, log 2
-  for disjoint ones.  It reuses :func:`gan_lab.theory.js_divergence`.
+  for disjoint ones.  It reuses :func:`gan_lab.metrics.divergences.js_divergence`.
 
 A histogram of N points is a noisy estimate, so even a perfect generator
 scores above 0; the evaluation logs that floor beside the value (see
@@ -30,8 +30,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from gan_lab.tensors import as_float64
-from gan_lab.theory import js_divergence
+from gan_lab.metrics.inputs import as_float64
+from gan_lab.metrics.divergences import js_divergence
 
 #: A box ``(x_min, x_max, y_min, y_max)``.
 Box = tuple[float, float, float, float]

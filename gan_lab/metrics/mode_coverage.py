@@ -33,7 +33,7 @@ import numpy as np
 import torch
 from scipy.special import xlogy
 
-from gan_lab.tensors import as_float64
+from gan_lab.metrics.inputs import as_float64
 
 
 @dataclass

@@ -26,7 +26,7 @@ orientation (rows, then columns), as :func:`~gan_lab.metrics.precision_recall`'s
 and :class:`~gan_lab.metrics.kid.KIDAgainstReal`'s, so ball tests see the
 same values, and precision, recall, density and coverage are equal.  KID's
 subset sums are added up in another order (by row blocks), so KID agrees to
-rounding (``tests/test_metric_shared_pass.py``: 1e-12 relative).  Two shortcuts,
+rounding (``tests/metrics/test_shared_pass.py``: 1e-12 relative).  Two shortcuts,
 both exact: the clamp of squared distances at 0 is dropped for the ``<=``
 tests (radii are >= 0, so a clamped and an unclamped negative value pass
 alike), and for density/coverage's open balls a radius of 0 (a real point

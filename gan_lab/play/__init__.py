@@ -5,7 +5,7 @@
     pg.widget()          # in Jupyter (pip install "gan_lab[play]" for ipywidgets)
 
 ``playground.py``: the game and its settings, stepped through Lightning's fit loop (``session.py``);
-``widget.py``: the ipywidgets controls.  Imports ``gan_lab.train``, ``gan_lab.game`` and ``gan_lab.metrics``.
+``widget.py``: the ipywidgets controls.  Imports ``gan_lab.cli.train``, ``gan_lab.viz`` and ``gan_lab.metrics``.
 """
 
 from gan_lab.play.playground import Playground

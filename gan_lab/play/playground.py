@@ -40,16 +40,16 @@ from matplotlib.figure import Figure
 from omegaconf import DictConfig, OmegaConf
 from PIL import Image
 
-from gan_lab.compose import compose_config
+from gan_lab.cli.compose import compose_config
 from gan_lab.data.toy2d import PointSetDataModule
 from gan_lab.errors import ConfigError
-from gan_lab.game.field import game_field
-from gan_lab.game.figure import LAYERS, FieldView, add_colour_bar
+from gan_lab.viz.field import game_field
+from gan_lab.viz.figure import LAYERS, FieldView, add_colour_bar
 from gan_lab.metrics.js_grid import gaussian_mixture_cell_probabilities, histogram_on_grid, js_grid, square_box
 from gan_lab.metrics.mode_coverage import mode_coverage
 from gan_lab.play.session import TrainingSession
-from gan_lab.quiet import ignore_library_noise, quiet_console
-from gan_lab.training_utils import build_optimizer
+from gan_lab.cli.quiet import ignore_library_noise, quiet_console
+from gan_lab.training.checks import build_optimizer
 
 #: The two players, as the methods name them (``"g"`` and ``"d"`` are accepted too).
 PLAYERS = {"generator": 0, "discriminator": 1, "g": 0, "d": 1}
@@ -108,7 +108,7 @@ class Playground:
         self.drawn_points = None if isinstance(points, str) else torch.as_tensor(np.asarray(points), dtype=torch.float32)
         self._folder = tempfile.TemporaryDirectory(prefix="gan_lab_play_")  # the trainer's root; nothing is written
         self._cfg = compose_config(self._base_overrides(), Path(self._folder.name))
-        from gan_lab.train import build  # the CLI's own build: seeding, data, model (imported late: it imports Hydra's app)
+        from gan_lab.cli.train import build  # the CLI's own build: seeding, data, model (imported late: it imports Hydra's app)
 
         datamodule, module = build(self._cfg)
         if self.drawn_points is not None:
@@ -271,7 +271,7 @@ class Playground:
 
     # ------------------------------------------------------------------ the view
     def field(self):
-        """The game now: D on a grid, G's manifold, arrows of G's loss (:func:`gan_lab.game.game_field`)."""
+        """The game now: D on a grid, G's manifold, arrows of G's loss (:func:`gan_lab.viz.game_field`)."""
         fake = self.module.generate(self.num_points, seed=0)
         return game_field(self.module, self.real, fake, box=self.box, grid_size=self.grid_size, num_arrows=60)
 

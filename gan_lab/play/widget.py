@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 
-from gan_lab.game.figure import LAYERS
+from gan_lab.viz.figure import LAYERS
 
 #: Loss and optimiser choices offered in the menus (any config choice works from Python).
 LOSSES = ("non_saturating", "minimax", "least_squares", "hinge")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from gan_lab.module import Judgement
+from gan_lab.training.module import Judgement
 from gan_lab.variants.conditioning import LabelConditionalGAN, class_cross_entropy, shared_features
 
 

@@ -22,8 +22,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gan_lab.errors import ConfigError
-from gan_lab.module import GANModule
-from gan_lab.sampling import GeneratorInputs
+from gan_lab.training.module import GANModule
+from gan_lab.training.sampling import GeneratorInputs
 
 NetworkOrFactory = nn.Module | Callable[..., nn.Module]
 

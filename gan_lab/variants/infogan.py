@@ -24,8 +24,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gan_lab.errors import ConfigError
-from gan_lab.module import GANModule, Judgement
-from gan_lab.sampling import GeneratorInputs
+from gan_lab.training.module import GANModule, Judgement
+from gan_lab.training.sampling import GeneratorInputs
 from gan_lab.variants.conditioning import check_conditional_settings, conditioned_generator, shared_features
 
 

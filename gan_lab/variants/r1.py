@@ -6,7 +6,7 @@ Converge?", eq. 9).
 added to the discriminator's loss: D's logit is kept flat on the real data, so the game does not
 circle around its equilibrium (the paper shows the non-saturating GAN with R1 converges locally where
 the plain one need not).  Only real samples are penalised; the fakes are not used.  It costs one more
-pass of D over the real batch with a double backward.  A ``penalty`` of :class:`gan_lab.losses.GANLoss`.
+pass of D over the real batch with a double backward.  A ``penalty`` of :class:`gan_lab.training.losses.GANLoss`.
 """
 
 import torch

@@ -1,0 +1,66 @@
+"""Build the training config from Python exactly as ``gan-lab-train`` does from the command line.
+
+    from gan_lab.cli.compose import compose_config
+    from gan_lab.cli.train import train
+
+    cfg = compose_config(["data=grid25", "loss=minimax", "trainer.max_epochs=5"], run_dir="runs/nb")
+    metrics = train(cfg, run_dir="runs/nb")
+
+Notebooks, the experiment scripts and the tests use this, so they train the
+very configuration a user gets from ``gan-lab-train <overrides>``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from hydra import compose, initialize_config_dir
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, open_dict
+
+from gan_lab.cli.config_paths import CONFIG_DIR
+from gan_lab.cli.resolvers import register_resolvers
+from gan_lab.errors import ConfigError
+
+#: ``net.x=...`` (and ``+net.x``, ``~net.x``): a setting of the net group's networks, addressed by the group's name.
+_NET_SETTING = re.compile(r"^[+~]*net\.(?P<key>[^=]*)(?P<rest>=.*)?$")
+
+
+def check_overrides(overrides: Iterable[str]) -> None:
+    """Refuse overrides that Hydra would misread, with the spelling that works (a :class:`ConfigError`).
+
+    The ``net`` group chooses the networks (``net=dcgan``) but places them at ``model.generator`` and
+    ``model.discriminator``, where :class:`gan_lab.training.module.GANModule` takes them.  So their settings are
+    ``model.discriminator.dropout=0.3``; Hydra rejects ``net.discriminator.dropout=0.3`` with advice to
+    write ``+net...``, which would add a key that nothing reads.
+    """
+    for override in overrides:
+        match = _NET_SETTING.match(override)
+        if match:
+            fix = f"model.{match['key']}{match['rest'] or ''}"
+            raise ConfigError(
+                f"{override}: the net group's networks live at model.generator and model.discriminator, "
+                f"so set them there: {fix}"
+            )
+
+
+def compose_config(overrides: list[str] | tuple[str, ...] = (), run_dir: str | Path = "outputs/python") -> DictConfig:
+    """The config ``gan-lab-train *overrides`` would run, with its run directory set to ``run_dir``.
+
+    ``${hydra:runtime.output_dir}`` (where checkpoints and TensorBoard logs go)
+    resolves to ``run_dir``, as ``hydra.run.dir=run_dir`` would make it.
+    """
+    overrides = list(overrides)
+    check_overrides(overrides)
+    register_resolvers()
+    run_dir = Path(run_dir).resolve()
+    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose("config", overrides=overrides, return_hydra_config=True)
+    with open_dict(cfg):
+        cfg.hydra.runtime.output_dir = str(run_dir)
+    HydraConfig.instance().set_config(cfg)
+    with open_dict(cfg):
+        del cfg["hydra"]  # as in the CLI: the app sees its own config; Hydra's lives in HydraConfig
+    return cfg
