@@ -74,7 +74,7 @@ def main(overrides: list[str]) -> None:
         total = time.perf_counter() - start
     spent = sum(SECONDS[name] for name in top_level)
     print(f"overrides: {' '.join(overrides) or '(default run)'}")
-    print(f"epochs: {cfg.trainer.max_epochs}, evaluation every {cfg.evaluation.every_n_epochs} epochs and at the end, "
+    print(f"epochs: {cfg.trainer.max_epochs}, evaluation every {cfg.trainer.check_val_every_n_epoch} epochs and at the end, "
           f"evaluation.num_samples={cfg.evaluation.num_samples}, evaluations: {CALLS['evaluations (all of it)']}")
     print("| part | calls | seconds |\n|---|---|---|")
     for name, seconds in SECONDS.items():

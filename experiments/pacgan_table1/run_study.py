@@ -57,14 +57,14 @@ def study_cells(datasets, variants, seeds: int, epochs: int, full_epochs: int, c
                 curve = seed == 0
                 cells.append(Cell({"dataset": dataset, "variant": variant, "seed": seed, "epochs": epochs},
                                   [*base, f"trainer.max_epochs={epochs}", f"seed={seed}",
-                                   *([f"evaluation.every_n_epochs={curve_every}"] if curve else [])],
+                                   *([f"trainer.check_val_every_n_epoch={curve_every}"] if curve else [])],
                                   Path("runs") / dataset / variant / f"seed{seed}-epochs{epochs}",
                                   curve_tags=RECORDED if curve else ()))
             if full_epochs > epochs:
                 start = (out / cells[-seeds].run_dir / "checkpoints" / "last.ckpt").resolve()
                 continuations.append(Cell({"dataset": dataset, "variant": variant, "seed": 0, "epochs": full_epochs},
                                           [*base, f"trainer.max_epochs={full_epochs}", "seed=0",
-                                           f"evaluation.every_n_epochs={curve_every}", f"ckpt_path={start}"],
+                                           f"trainer.check_val_every_n_epoch={curve_every}", f"ckpt_path={start}"],
                                           Path("runs") / dataset / variant / f"seed0-epochs{full_epochs}",
                                           curve_tags=RECORDED))
     return cells + continuations

@@ -49,7 +49,7 @@ from studies.provenance import Provenance
 
 #: Config keys that change what is shown or logged, not what is trained or measured: outside the fingerprint.
 NOT_SETTINGS = ("callbacks.progress_bar", "trainer.enable_model_summary", "trainer.enable_progress_bar",
-                "trainer.log_every_n_steps", "logger", "evaluation.every_n_epochs", "ckpt_path")
+                "trainer.log_every_n_steps", "logger", "trainer.check_val_every_n_epoch", "ckpt_path")
 #: Overrides every cell gets: no progress bar or model summary in the study's log.
 QUIET = QUIET_TRAINING
 
@@ -57,7 +57,7 @@ QUIET = QUIET_TRAINING
 def settings_hash(config: dict, run_dir: str | Path) -> str:
     """A short hash of a resolved run config without its seed, run directory and logging: same hash, same settings.
 
-    ``evaluation.every_n_epochs`` is left out too: evaluating more often changes no trained weight and no final
+    ``trainer.check_val_every_n_epoch`` is left out too: evaluating more often changes no trained weight and no final
     metric (tested in tests/evaluation/test_evaluation.py), so a learning-curve run is the same cell as a plain one; and
     ``ckpt_path``, where a run continues from (its cell key says what it is).
     """

@@ -1,7 +1,7 @@
 """``Evaluation``: samples and every metric of the generator, from one configuration (``configs/evaluation/``).
 
-At every ``every_n_epochs``-th training epoch, and once more at the end of
-fit if the last epoch was not evaluated, the callback
+At every validation epoch of training (``trainer.check_val_every_n_epoch``: one cadence for validation, the
+metrics and checkpoints), and once more at the end of fit if the last epoch was not evaluated, the callback
 
 1. draws ``num_samples`` generated samples from a fixed latent seed and runs
    the evaluator on them **once** (features and class probabilities);
@@ -63,9 +63,9 @@ BY_CONDITION_COLUMNS = 8
 def save_before_evaluating(trainer: pl.Trainer) -> None:
     """Write the checkpoint callback's ``last.ckpt`` now, so an error in the evaluation that follows loses nothing.
 
-    The checkpoint callback writes after every other callback's epoch-end hook, which is where the evaluation
-    runs; without this, an exception in a metric, the game view or a variant's code would end the run with
-    the previous checkpoint only.  Resuming from this one continues with the next epoch.
+    The evaluation runs at the end of a validation epoch; the checkpoint callback writes later, once the training
+    epoch is over.  Without this, an exception in a metric, the game view or a variant's code would end the run
+    with the previous checkpoint only.  In a run that goes on, the callback's own checkpoint replaces this one.
     """
     checkpoint = trainer.checkpoint_callback
     if checkpoint is None or not getattr(checkpoint, "save_last", False) or checkpoint.dirpath is None:
@@ -90,7 +90,6 @@ class Evaluation(pl.Callback):
         latent_seed: seed of the latent noise: every evaluation scores the same noise, so epochs compare.
         real_seed: seed of the draw of real training samples.
         metric_seed: seed of the metrics' random parts (IS split shuffle, KID subsets, birthday batches).
-        every_n_epochs: evaluate after every n-th training epoch; ``None``: only at the end of fit.
         num_images: generated images in ``samples/grid``; num_points: points in ``samples/scatter``.
         game: GAN Lab's view of the game (``game/field``), drawn for 2D data only; ``None``: not drawn.
         animation: saves ``game/field`` or ``samples/grid`` frames and writes the run's GIF; ``None``: no GIF.
@@ -105,7 +104,6 @@ class Evaluation(pl.Callback):
         latent_seed: int = 0,
         real_seed: int = 0,
         metric_seed: int = 0,
-        every_n_epochs: int | None = 5,
         num_images: int = 64,
         num_points: int = 2000,
         game: GameView | None = None,
@@ -113,8 +111,6 @@ class Evaluation(pl.Callback):
     ) -> None:
         if num_samples < 2:
             raise EvaluationError(f"evaluation.num_samples must be at least 2, got {num_samples}.")
-        if every_n_epochs is not None and every_n_epochs < 1:
-            raise EvaluationError(f"evaluation.every_n_epochs must be >= 1 or null (only at the end), got {every_n_epochs}.")
         self.metrics = {name: metric for name, metric in (metrics or {}).items() if metric is not None}
         for name, metric in self.metrics.items():
             if not isinstance(metric, EvaluationMetric):
@@ -128,7 +124,6 @@ class Evaluation(pl.Callback):
         self.evaluator_choice, self.evaluator_weights = evaluator, evaluator_weights
         self.num_samples = int(num_samples)
         self.latent_seed, self.real_seed, self.metric_seed = int(latent_seed), int(real_seed), int(metric_seed)
-        self.every_n_epochs = every_n_epochs
         self.num_images, self.num_points = int(num_images), int(num_points)
         #: The last evaluation's values: ``metrics/...``, ``reference/...`` and ``settings/...``.
         self.results: dict[str, Value] = {}
@@ -145,10 +140,6 @@ class Evaluation(pl.Callback):
         if self._real is None:
             self.prepare(trainer.datamodule, getattr(pl_module, "condition_kind", None))
 
-    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if self.every_n_epochs is not None and (trainer.current_epoch + 1) % self.every_n_epochs == 0:
-            save_before_evaluating(trainer)
-            self.evaluate(trainer, pl_module)
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if self._last_step != logging_step(trainer):  # every fit ends with an evaluation of the final generator
@@ -160,8 +151,12 @@ class Evaluation(pl.Callback):
             self.animation.write(trainer.default_root_dir)  # from every frame on disk, a resumed run's too
 
     def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if trainer.state.fn == TrainerFn.VALIDATING:  # gan-lab-eval: Trainer.validate on a checkpoint
-            self.evaluate(trainer, pl_module)
+        """Every validation epoch of training, and gan-lab-eval's (``Trainer.validate`` on a checkpoint)."""
+        if trainer.sanity_checking:
+            return
+        if trainer.state.fn == TrainerFn.FITTING:
+            save_before_evaluating(trainer)
+        self.evaluate(trainer, pl_module)
 
     def state_dict(self) -> dict[str, Any]:
         return {"last_step": self._last_step, "once_logged": self._once_logged}

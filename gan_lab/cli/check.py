@@ -42,11 +42,11 @@ import torch
 #: Metrics agree across devices when ``|a - b| <= ABS + REL * |b|`` (float32 features; sums in another order).
 TOLERANCE = {"rel": 1e-3, "abs": 1e-4}
 #: The networks each device trains: the default run's, and the DCGAN at 32x32 (digits enlarged, evaluated resized).
-CASES = {"mlp": [], "dcgan32": ["net=dcgan", "data.image_size=32", "model.generator.base_width=16",
-                                "model.discriminator.base_width=16"]}
+CASES = {"mlp": [], "dcgan32": ["net=dcgan", "data.image_size=32", "net.generator.base_width=16",
+                                "net.discriminator.base_width=16"]}
 #: The evaluation of a check: small but with every metric.
 EVALUATION = ["evaluation.num_samples=1000", "evaluation.metrics.birthday.num_trials=20",
-              "evaluation.metrics.kid.subset_size=200", "evaluation.every_n_epochs=1", "evaluation.animation=null"]
+              "evaluation.metrics.kid.subset_size=200", "trainer.check_val_every_n_epoch=1", "evaluation.animation=null"]
 QUIET = ["callbacks.progress_bar=null", "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false",
          "~logger"]
 

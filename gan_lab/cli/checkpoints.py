@@ -68,9 +68,22 @@ def with_current_targets(node: Any) -> Any:
     return node
 
 
+#: Settings that no longer exist (the evaluation now runs at every validation epoch): dropped from old configs.
+REMOVED_SETTINGS = ("evaluation.every_n_epochs",)
+
+
 def run_config(checkpoint: dict[str, Any]) -> DictConfig:
-    """The resolved training config stored in a gan_lab checkpoint (with :func:`current_target` names)."""
-    return OmegaConf.create(with_current_targets(checkpoint["gan_lab_config"]))
+    """The resolved training config stored in a gan_lab checkpoint, in today's terms: moved ``_target_``s renamed
+    (:func:`current_target`), removed settings dropped."""
+    config = with_current_targets(checkpoint["gan_lab_config"])
+    for key in REMOVED_SETTINGS:
+        *parents, last = key.split(".")
+        node = config
+        for parent in parents:
+            node = node.get(parent) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(last, None)
+    return OmegaConf.create(config)
 
 
 def load_model(path: str | Path):

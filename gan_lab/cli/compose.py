@@ -24,26 +24,29 @@ from gan_lab.cli.config_paths import CONFIG_DIR
 from gan_lab.cli.resolvers import register_resolvers
 from gan_lab.errors import ConfigError
 
-#: ``net.x=...`` (and ``+net.x``, ``~net.x``): a setting of the net group's networks, addressed by the group's name.
-_NET_SETTING = re.compile(r"^[+~]*net\.(?P<key>[^=]*)(?P<rest>=.*)?$")
+#: Settings that moved, by the prefix of their old spelling: an override that uses one fails with the new spelling.
+MOVED_SETTINGS = {
+    "model.generator.": "net.generator.",
+    "model.discriminator.": "net.discriminator.",
+    "evaluation.every_n_epochs": "trainer.check_val_every_n_epoch",
+}
+_OVERRIDE = re.compile(r"^(?P<prefix>[+~]*)(?P<key>[^=]*)(?P<rest>=.*)?$")
 
 
 def check_overrides(overrides: Iterable[str]) -> None:
-    """Refuse overrides that Hydra would misread, with the spelling that works (a :class:`ConfigError`).
+    """Refuse overrides of settings that moved, with the spelling that works (a :class:`ConfigError`).
 
-    The ``net`` group chooses the networks (``net=dcgan``) but places them at ``model.generator`` and
-    ``model.discriminator``, where :class:`gan_lab.training.module.GANModule` takes them.  So their settings are
-    ``model.discriminator.dropout=0.3``; Hydra rejects ``net.discriminator.dropout=0.3`` with advice to
-    write ``+net...``, which would add a key that nothing reads.
+    The networks are the ``net`` group's (``net.discriminator.dropout=0.3``); the model only refers to them
+    (``model.discriminator: ${network:discriminator}``), so Hydra would misread ``model.discriminator.dropout=0.3``.
+    The evaluation runs at every validation epoch, so its cadence is ``trainer.check_val_every_n_epoch``.
     """
     for override in overrides:
-        match = _NET_SETTING.match(override)
-        if match:
-            fix = f"model.{match['key']}{match['rest'] or ''}"
-            raise ConfigError(
-                f"{override}: the net group's networks live at model.generator and model.discriminator, "
-                f"so set them there: {fix}"
-            )
+        match = _OVERRIDE.match(override)
+        key = match["key"] if match else ""
+        for old, new in MOVED_SETTINGS.items():
+            if key == old or (old.endswith(".") and key.startswith(old)):
+                fix = f"{match['prefix']}{new}{key[len(old):]}{match['rest'] or ''}"
+                raise ConfigError(f"{override}: this setting is now {new.rstrip('.')}; write {fix}")
 
 
 def compose_config(overrides: list[str] | tuple[str, ...] = (), run_dir: str | Path = "outputs/python") -> DictConfig:

@@ -71,9 +71,24 @@ def multiply(a: float, b: float) -> float:
     return a * b
 
 
+def network(role: str, changes: DictConfig | None = None, *, _root_: DictConfig) -> DictConfig:
+    """The ``net`` group's ``role`` network (``generator`` or ``discriminator``) as the model takes it.
+
+    The net group owns the networks' settings (``net.discriminator.dropout=0.3``); the model refers to them with
+    ``${network:discriminator}``, and a model preset states only what it changes about them, e.g. minibatch
+    discrimination, ``${network:discriminator,{minibatch: {num_kernels: 100, kernel_dim: 5}}}``.  The node comes
+    back resolved (shapes filled in from the data), so that instantiating the model needs nothing outside it.
+    """
+    node = OmegaConf.create(OmegaConf.to_container(_root_.net[role], resolve=True))
+    if changes is not None:
+        node.merge_with(changes)
+    return node
+
+
 def register_resolvers() -> None:
     """Register gan_lab's resolvers with OmegaConf (idempotent)."""
     OmegaConf.register_new_resolver("data_shape", data_shape, replace=True)
     OmegaConf.register_new_resolver("discriminator_shape", discriminator_shape, replace=True)
     OmegaConf.register_new_resolver("multiply", multiply, replace=True)
     OmegaConf.register_new_resolver("data_classes", data_classes, replace=True)
+    OmegaConf.register_new_resolver("network", network, replace=True)

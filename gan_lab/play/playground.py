@@ -248,7 +248,7 @@ class Playground:
         return compose_config([*self._base_overrides(), *extra], Path(tempfile.gettempdir()))
 
     def _same_except(self, cfg: DictConfig, changed: str) -> None:
-        """Refuse a change that needs other settings than the running game's (e.g. WGAN's optimiser): reset."""
+        """Refuse a change that needs other settings than the running game's (a user's loss file that sets model.*): reset."""
         now = OmegaConf.to_container(self._cfg.model, resolve=True)
         then = OmegaConf.to_container(cfg.model, resolve=True)
         differing = sorted(key for key in set(now) | set(then) if key != changed and now.get(key) != then.get(key))

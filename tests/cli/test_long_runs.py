@@ -14,7 +14,7 @@ FOUR_EPOCHS = [*tiny_overrides("digits"), *NO_METRICS, "trainer.max_epochs=4"]
 #: A learning-rate schedule too: the resumed run must continue it where it stopped.
 LINEAR_DECAY = ("model.lr_scheduler={_target_:torch.optim.lr_scheduler.LinearLR,_partial_:true,"
                 "start_factor:1.0,end_factor:0.1,total_iters:4}")
-FOUR_EPOCHS_WITH_METRICS = [*tiny_overrides("digits"), *SMALL_METRICS, "evaluation.every_n_epochs=2", "trainer.max_epochs=4",
+FOUR_EPOCHS_WITH_METRICS = [*tiny_overrides("digits"), *SMALL_METRICS, "trainer.check_val_every_n_epoch=2", "trainer.max_epochs=4",
                             LINEAR_DECAY]
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+import torch
 from helpers.runs import NO_METRICS, TINY_NETS, TINY_TRAINER, compose_config, run_cli, tiny_overrides
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -87,11 +89,11 @@ def test_unknown_config_choice_lists_valid_names(tmp_path):
 DCGAN_DIGITS = ["net=dcgan", *TINY_NETS["dcgan"]]
 MLP_DIGITS = TINY_NETS["mlp_image"]
 BAD_INPUTS = [
-    ([*MLP_DIGITS, "model.discriminator.input_shape=[3,8,8]"],
+    ([*MLP_DIGITS, "net.discriminator.input_shape=[3,8,8]"],
      "generator makes samples of shape [1, 8, 8] but the discriminator expects [3, 8, 8]"),
-    ([*DCGAN_DIGITS, "model.generator.image_size=28", "model.discriminator.image_size=28"],
+    ([*DCGAN_DIGITS, "net.generator.image_size=28", "net.discriminator.image_size=28"],
      "shape [1, 8, 8] but the networks work on shape [1, 28, 28]"),
-    ([*DCGAN_DIGITS, "model.discriminator.channels=3"],
+    ([*DCGAN_DIGITS, "net.discriminator.channels=3"],
      "generator makes samples of shape [1, 8, 8] but the discriminator expects [3, 8, 8]"),
     ([*MLP_DIGITS, "data.batch_size=0"], "data.batch_size must be positive"),
     ([*MLP_DIGITS, "data.batch_size=100000"], "larger than the training set"),
@@ -101,7 +103,7 @@ BAD_INPUTS = [
      "of digits has (1617), so no step would run; choose data.steps_per_batch <= 25."),
     ([*MLP_DIGITS, "model.optimizer_g.lr=0"], "model.optimizer_g.lr must be positive"),
     ([*MLP_DIGITS, "model.optimizer_d.lr=-1e-3"], "model.optimizer_d.lr must be positive"),
-    ([*MLP_DIGITS, "model.discriminator.dropout=1.5"], "dropout must be in [0, 1)"),
+    ([*MLP_DIGITS, "net.discriminator.dropout=1.5"], "dropout must be in [0, 1)"),
 ]
 
 
@@ -140,13 +142,24 @@ def test_swapping_the_network_and_resizing_the_data(tmp_path):
     assert (tmp_path / "checkpoints" / "last.ckpt").is_file()
 
 
-def test_network_settings_are_set_under_model_and_the_net_spelling_names_the_fix():
-    cfg = compose_config(["data=digits", "model.discriminator.dropout=0.3", "model.generator.latent_dim=32"], "unused")
-    assert cfg.model.discriminator.dropout == 0.3 and cfg.model.generator.latent_dim == 32
-    for override in ("net.generator.latent_dim=32", "+net.generator.latent_dim=32", "~net.discriminator.dropout"):
-        with pytest.raises(ConfigError, match="model.generator and model.discriminator"):
+def test_the_net_group_owns_the_network_settings_and_the_old_spelling_names_the_new_one():
+    cfg = compose_config(["data=digits", "net.discriminator.dropout=0.3", "net.generator.latent_dim=32"], "unused")
+    assert cfg.model.discriminator.dropout == 0.3 and cfg.model.generator.latent_dim == 32  # the model refers to net
+    for override, fix in [("model.generator.latent_dim=32", "net.generator.latent_dim=32"),
+                          ("+model.discriminator.minibatch.num_kernels=8", "+net.discriminator.minibatch.num_kernels=8"),
+                          ("evaluation.every_n_epochs=2", "trainer.check_val_every_n_epoch=2")]:
+        with pytest.raises(ConfigError, match=f"write {re.escape(fix)}$"):
             compose_config([override], "unused")
     assert compose_config(["net=dcgan", "data.image_size=16"], "unused").model.generator.image_size == 16  # a choice
+
+
+def test_a_network_setting_trains_from_the_command_line(tmp_path):
+    """``gan-lab-train net.discriminator.dropout=0.3 debug=tiny`` (with the evaluation off: the test is about training)."""
+    result = run_cli("gan_lab.cli.train", ["net.discriminator.dropout=0.3", "debug=tiny", "evaluation=none",
+                                           f"hydra.run.dir={tmp_path}"], tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    config = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)["gan_lab_config"]
+    assert config["net"]["discriminator"]["dropout"] == config["model"]["discriminator"]["dropout"] == 0.3
 
 
 def test_minibatch_presets_carry_their_sizes():
@@ -160,8 +173,8 @@ def test_minibatch_presets_carry_their_sizes():
 @pytest.mark.parametrize("overrides, message", [
     (["data=grid25", "net=dcgan"], "data=grid25 has samples of shape [2]. Choose a network that fits it: net=mlp or net=pacgan_mlp."),
     (["trainer.max_epochs=abc"], "trainer.max_epochs must be a whole number (or null), got 'abc'."),
-    # Hydra's own advice here would be "+net.discriminator.dropout=0.3": a key that nothing reads
-    (["net.discriminator.dropout=0.3"], "so set them there: model.discriminator.dropout=0.3"),
+    # Hydra's own message would not say where the setting went
+    (["model.discriminator.dropout=0.3"], "this setting is now net.discriminator; write net.discriminator.dropout=0.3"),
 ])
 def test_config_mistakes_give_one_clear_line(tmp_path, overrides, message):
     result = run_cli("gan_lab.cli.train", [*overrides, f"hydra.run.dir={tmp_path}"], tmp_path)

@@ -115,10 +115,10 @@ def test_grid25_run_logs_the_2d_tags(tmp_path):
 
 
 def test_a_one_epoch_run_ends_with_an_evaluation(tmp_path):
-    # The default cadence (every 10 epochs) never fires in one epoch: the end of fit evaluates anyway.
+    # The default cadence (a validation every 10 epochs) never fires in one epoch: the end of fit evaluates anyway.
     cfg = compose_config([*tiny_overrides("digits"), "evaluation.num_samples=500",
-                          "evaluation.metrics.birthday.num_trials=10"], tmp_path)
-    assert cfg.evaluation.every_n_epochs == 10
+                          "evaluation.metrics.birthday.num_trials=10", "trainer.check_val_every_n_epoch=10"], tmp_path)
+    assert compose_config([], tmp_path).trainer.check_val_every_n_epoch == 10
     train(cfg, tmp_path)
     accumulator = events(tmp_path)
     assert len(accumulator.Scalars("metrics/fid")) == 1
@@ -126,7 +126,7 @@ def test_a_one_epoch_run_ends_with_an_evaluation(tmp_path):
 
 
 def test_cadence_evaluates_every_n_epochs_and_at_the_end(tmp_path):
-    accumulator, _ = train_small("ring8", tmp_path, ["data.num_samples=1000", "evaluation.every_n_epochs=2",
+    accumulator, _ = train_small("ring8", tmp_path, ["data.num_samples=1000", "trainer.check_val_every_n_epoch=2",
                                                      "trainer.max_epochs=3"])
     steps = [event.step for event in accumulator.Scalars("metrics/modes_covered")]
     assert len(steps) == 2 and steps[0] < steps[1]  # after epoch 2, and the final one after epoch 3

@@ -25,10 +25,10 @@ TINY_TRAINER = [
     "callbacks.progress_bar=null",
 ]
 TINY_NETS = {
-    "dcgan": ["model.generator.base_width=8", "model.discriminator.base_width=8", "model.generator.latent_dim=8"],
-    "mlp": ["model.generator.hidden_dims=[16]", "model.discriminator.hidden_dims=[16]"],
-    "mlp_image": ["model.generator.hidden_dims=[16]", "model.discriminator.hidden_dims=[16]",
-                  "model.generator.latent_dim=8"],
+    "dcgan": ["net.generator.base_width=8", "net.discriminator.base_width=8", "net.generator.latent_dim=8"],
+    "mlp": ["net.generator.hidden_dims=[16]", "net.discriminator.hidden_dims=[16]"],
+    "mlp_image": ["net.generator.hidden_dims=[16]", "net.discriminator.hidden_dims=[16]",
+                  "net.generator.latent_dim=8"],
 }
 #: The network each data set trains by default (the ``net`` choice in its configs/data file).
 DATA_NETS = {"ring8": "mlp", "grid25": "mlp", "digits": "mlp_image"}  # every other data set: dcgan
@@ -36,7 +36,7 @@ DATA_NETS = {"ring8": "mlp", "grid25": "mlp", "digits": "mlp_image"}  # every ot
 #: Switch the evaluation off (tests of training alone).
 NO_METRICS = ["evaluation=none"]
 #: The evaluation on a small sample after every epoch (tests that need it, kept fast).
-SMALL_METRICS = ["evaluation.num_samples=500", "evaluation.every_n_epochs=1", "evaluation.metrics.birthday.num_trials=10",
+SMALL_METRICS = ["evaluation.num_samples=500", "evaluation.metrics.birthday.num_trials=10",
                  "evaluation.metrics.kid.subset_size=200"]
 
 

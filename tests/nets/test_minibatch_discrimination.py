@@ -15,6 +15,8 @@ from omegaconf import OmegaConf
 import gan_lab.nets.minibatch_discrimination as mbd
 import gan_lab.nets.minibatch_native as native
 import gan_lab.nets.minibatch_routes as routes
+from helpers.runs import compose_config
+
 from gan_lab.nets import DCGANDiscriminator, MinibatchDiscrimination, MLPDiscriminator
 
 REPO_ROOT = Path(__file__).resolve().parents[2]  # tests/nets/ -> the repository
@@ -356,8 +358,8 @@ def test_unknown_route_is_a_clear_error(layer):
 
 def minibatch_config() -> dict:
     """The layer's settings in model=minibatch_gan (num_kernels, kernel_dim)."""
-    config = OmegaConf.load(REPO_ROOT / "configs" / "model" / "minibatch_gan.yaml")
-    return dict(OmegaConf.to_container(config.discriminator.minibatch))
+    config = compose_config(["model=minibatch_gan", "data=ring8"], "unused")
+    return dict(OmegaConf.to_container(config.model.discriminator.minibatch))
 
 
 @pytest.mark.parametrize("net", ["mlp", "dcgan"])

@@ -15,7 +15,7 @@ from gan_lab.play import Playground
 from gan_lab.cli.train import train
 
 #: Small networks: the tests are about the game's mechanics, not its quality.
-SMALL = ["model.generator.hidden_dims=[16]", "model.discriminator.hidden_dims=[16]"]
+SMALL = ["net.generator.hidden_dims=[16]", "net.discriminator.hidden_dims=[16]"]
 
 
 @pytest.fixture
@@ -58,8 +58,11 @@ def test_settings_change_mid_game_and_keep_the_weights(pg):
     assert isinstance(pg.module.optimizers()[0].optimizer, torch.optim.SGD)
     pg.step(4)  # D twice per G move: 4 D updates, 2 G updates
     assert pg.trainer.global_step == 10 + 6
-    with pytest.raises(ConfigError, match="reset"):
-        pg.set_loss("wgan_clip")  # WGAN also changes the optimiser and the steps: a new game
+    pg.set_loss("wgan_clip")  # a loss preset sets the loss alone (experiment=wgan_clip adds the paper's schedule)
+    assert pg.module.loss.after_discriminator_step.func.__name__ == "clip_weights"
+    pg.step(2)
+    with pytest.raises(ConfigError, match="reset"):  # a change that needs other settings than the game's: a new game
+        pg._same_except(pg._compose("model.ema_decay=0.5"), "loss")
     with pytest.raises(ValueError, match="the players are"):
         pg.set_learning_rate("critic", 1e-3)
 

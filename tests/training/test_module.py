@@ -26,7 +26,7 @@ class Recorder(pl.Callback):
 
 def trained(tmp_path, steps_per_batch: int) -> tuple[GANModule, list[int]]:
     cfg = compose_config([*tiny_overrides("grid25"), *NO_METRICS, "data.num_samples=512", "data.batch_size=32",
-                          "trainer.limit_train_batches=null", "trainer.max_epochs=2", "model.generator.hidden_dims=[16]",
+                          "trainer.limit_train_batches=null", "trainer.max_epochs=2", "net.generator.hidden_dims=[16]",
                           f"data.steps_per_batch={steps_per_batch}"], tmp_path)
     pl.seed_everything(0, verbose=False)
     model, datamodule = instantiate(cfg.model), instantiate(cfg.data)

@@ -200,7 +200,8 @@ def test_a_conditional_image_run_logs_a_grid_with_one_row_per_class(tmp_path):
 
 
 def test_wgan_with_clipping_keeps_the_critic_in_the_box_and_logs_a_critics_scalars(tmp_path):
-    cfg = compose_config([*tiny_overrides("ring8"), *NO_METRICS, "loss=wgan_clip"], tmp_path)
+    assert compose_config(["loss=wgan_clip"], tmp_path).model.d_steps_per_g_step == 1  # the loss preset: the loss alone
+    cfg = compose_config([*tiny_overrides("ring8"), *NO_METRICS, "experiment=wgan_clip"], tmp_path)  # the paper's schedule
     assert cfg.model.d_steps_per_g_step == 5 and cfg.model.optimizer_d._target_ == "torch.optim.RMSprop"
     assert cfg.model.optimizer_d.lr == 5e-5 and "betas" not in cfg.model.optimizer_d
     values = train(cfg, tmp_path)
@@ -247,7 +248,7 @@ def train_module(cfg, module, tmp_path):
 @pytest.mark.parametrize("net", ["mlp", "pacgan_mlp", "dcgan"])
 def test_spectral_norm_is_a_setting_of_every_discriminator(tmp_path, net):
     base = ["data=digits", *TINY_TRAINER, *TINY_NETS["dcgan"]] if net == "dcgan" else tiny_overrides("ring8")
-    cfg = compose_config([*base, *NO_METRICS, f"net={net}", "model.discriminator.spectral_norm=true"], tmp_path)
+    cfg = compose_config([*base, *NO_METRICS, f"net={net}", "net.discriminator.spectral_norm=true"], tmp_path)
     module = instantiate(cfg.model)
     linear = [m for m in module.discriminator.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
     assert linear and all(hasattr(m, "parametrizations") for m in linear)
@@ -313,8 +314,8 @@ def test_a_conditional_variant_outside_the_repository_trains_and_evaluates(tmp_p
           - _self_
         _target_: concat_cgan.ConcatConditionalGAN
         num_classes: ${data_classes:}
-        generator: {_partial_: true}
-        discriminator: {_partial_: true}
+        generator: "${network:generator,{_partial_: true}}"
+        discriminator: "${network:discriminator,{_partial_: true}}"
     '''))
     result = run_cli(
         "gan_lab.cli.train",
