@@ -1,4 +1,4 @@
-"""gan_lab's own error type for bad input.
+"""gan_lab's own error types for bad input.
 
 A :class:`ConfigError` means "a setting you gave cannot work" (an unknown
 name, an impossible shape, a value out of range): the command-line tools
@@ -10,3 +10,7 @@ It subclasses ``ValueError`` so that code catching bad values still does.
 
 class ConfigError(ValueError):
     """A setting that cannot work; the message names the setting and how to fix it."""
+
+
+class EvaluationError(ConfigError):
+    """Evaluation settings that cannot give a meaningful number (raised before training starts)."""

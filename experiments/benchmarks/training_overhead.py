@@ -6,8 +6,7 @@ Both sides train the same networks (built from the same Hydra config and
 seed) on the same data loader with the same batch size, doing the same work
 per step: one discriminator step (its fakes made without a graph), one
 generator step with fresh noise and only the generator's parameters requiring
-gradients (Lightning's ``toggle_optimizer`` on one side, the same loops on the
-other), the same losses with the same NaN checks, the generator's gradient
+gradients (``gan_lab.training.module.frozen`` on both sides), the same losses with the same NaN checks, the generator's gradient
 norm, the update of the generator's weight average where the config keeps
 one (the digits default), and the same five scalars to TensorBoard every step
 (``log_every_n_steps=1`` on the Lightning side).  Hydra overrides given on the
@@ -36,7 +35,6 @@ worst of the cases.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import statistics
 import tempfile
@@ -51,7 +49,7 @@ from torch.utils.tensorboard import SummaryWriter
 
 from gan_lab.cli.compose import compose_config
 from gan_lab.cli.cuda_check import NVML_CHECK, use_fast_cuda_check
-from gan_lab.training.checks import gradient_norm
+from gan_lab.training.module import frozen, gradient_norm
 
 #: The default digits run, the same data through the DCGAN pair, and the default 2D run.
 CASES = {
@@ -59,29 +57,6 @@ CASES = {
     "digits DCGAN": ["data=digits", "net=dcgan"],
     "grid25 MLP (default)": ["data=grid25"],
 }
-
-
-@contextlib.contextmanager
-def toggled(optimizers: list[torch.optim.Optimizer], active: torch.optim.Optimizer):
-    """What ``LightningModule.toggled_optimizer`` does: only ``active``'s parameters require gradients."""
-    state = {}
-    for optimizer in optimizers:
-        for group in optimizer.param_groups:
-            for param in group["params"]:
-                if param not in state:
-                    state[param] = param.requires_grad
-                    param.requires_grad = False
-    for group in active.param_groups:
-        for param in group["params"]:
-            param.requires_grad = state[param]
-    try:
-        yield
-    finally:
-        for optimizer in optimizers:
-            if optimizer is not active:
-                for group in optimizer.param_groups:
-                    for param in group["params"]:
-                        param.requires_grad = state[param]
 
 
 def build(overrides: list[str], log_dir: Path):
@@ -116,7 +91,6 @@ class PlainLoop:
     def run(self, batches: int) -> float:
         """Train on ``batches`` loader batches (``steps_per_batch`` steps each); return the wall time they took."""
         generator, discriminator, loss = self.generator, self.discriminator, self.loss
-        optimizers = [self.opt_g, self.opt_d]
         start = time.perf_counter()
         for _ in range(batches):
             reals, _ = next(self.batches)
@@ -131,7 +105,7 @@ class PlainLoop:
                 self.opt_d.zero_grad(set_to_none=True)
                 loss_d.backward()
                 self.opt_d.step()
-                with toggled(optimizers, self.opt_g):
+                with frozen(discriminator):
                     loss_g = loss.generator_loss(discriminator(generator(torch.randn(len(real), self.latent_dim))))
                     check_finite(loss_g)
                     self.opt_g.zero_grad(set_to_none=True)

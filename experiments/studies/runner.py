@@ -58,7 +58,7 @@ def settings_hash(config: dict, run_dir: str | Path) -> str:
     """A short hash of a resolved run config without its seed, run directory and logging: same hash, same settings.
 
     ``trainer.check_val_every_n_epoch`` is left out too: evaluating more often changes no trained weight and no final
-    metric (tested in tests/evaluation/test_evaluation.py), so a learning-curve run is the same cell as a plain one; and
+    metric (tested in tests/callbacks/test_evaluation.py), so a learning-curve run is the same cell as a plain one; and
     ``ckpt_path``, where a run continues from (its cell key says what it is).
     """
     config = json.loads(json.dumps(config))  # a deep copy

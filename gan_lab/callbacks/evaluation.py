@@ -50,7 +50,8 @@ from gan_lab.callbacks.logging_utils import logging_step, tensorboard_writer
 from gan_lab.callbacks.run_overview import write_run_overview
 from gan_lab.evaluation.conditional import samples_by_condition
 from gan_lab.viz.game_view import GameView
-from gan_lab.evaluation.metric import EvaluationError, EvaluationMetric, RealData, Value
+from gan_lab.errors import EvaluationError
+from gan_lab.evaluation.metric import EvaluationMetric, RealData, Value
 from gan_lab.evaluation.scored import Scored, generate_and_score, score
 from gan_lab.evaluation.evaluators import Evaluator, evaluator_for
 from gan_lab.viz.plots import figure_to_image, image_grid, scatter_figure

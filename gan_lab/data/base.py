@@ -42,6 +42,11 @@ def check_positive(name: str, value: float) -> None:
         raise ConfigError(f"{name} must be positive, got {value!r}.")
 
 
+
+def is_2d(datamodule) -> bool:
+    """Whether a data set's samples are 2D points (shape ``(2,)``): what JS by grid and the game view need."""
+    return tuple(getattr(datamodule, "shape", ())) == (2,)
+
 class StackedBatches(TensorDataset):
     """A ``TensorDataset`` indexed by a whole block of indices at once: ``(S * B)`` indices give
     tensors of shape ``(S, B, ...)``, S batches of B."""

@@ -11,7 +11,8 @@ evaluators (``evaluators/``: what a metric sees of a sample) live here too.  Con
 from gan_lab.evaluation.conditional import ClassAccuracy, CodeClassAgreement, IntraFID
 from gan_lab.evaluation.mode_collapse import BirthdayParadox, JSGrid, ModeCoverage
 from gan_lab.evaluation.memorisation import NearCopies
-from gan_lab.evaluation.metric import EvaluationError, EvaluationMetric, RealData
+from gan_lab.errors import EvaluationError
+from gan_lab.evaluation.metric import EvaluationMetric, RealData
 from gan_lab.evaluation.scored import Scored, generate_and_score, score
 from gan_lab.evaluation.standard import FID, KID, DensityCoverage, InceptionScore, PrecisionRecall
 

@@ -22,7 +22,8 @@ import warnings
 import torch
 from torch import Tensor
 
-from gan_lab.evaluation.metric import EvaluationError, EvaluationMetric, disjoint_subsets
+from gan_lab.errors import EvaluationError
+from gan_lab.evaluation.metric import EvaluationMetric, disjoint_subsets
 from gan_lab.metrics import features_to_statistics, statistics_to_frechet_distance
 from gan_lab.training.sampling import GeneratorInputs
 

@@ -16,7 +16,8 @@ sample of a narrow mode is near some training point, are skipped.  The maths is 
 
 from __future__ import annotations
 
-from gan_lab.evaluation.metric import EvaluationError, EvaluationMetric
+from gan_lab.errors import EvaluationError
+from gan_lab.evaluation.metric import EvaluationMetric
 from gan_lab.metrics.near_copies import COPY_QUANTILE, calibrated_copy_threshold, nearest_neighbours
 
 

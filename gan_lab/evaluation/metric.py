@@ -18,22 +18,12 @@ from typing import Any
 
 from torch import Tensor
 
-from gan_lab.errors import ConfigError
 from gan_lab.evaluation.scored import Scored
 from gan_lab.evaluation.evaluators import Evaluator
 from gan_lab.metrics.shared_pass import Key, SharedFeaturePass
 
 #: A logged value: a number (a TensorBoard scalar) or a string (TensorBoard text, e.g. a hash).
 Value = float | str
-
-
-class EvaluationError(ConfigError):
-    """Evaluation settings that cannot give a meaningful number (raised before training starts)."""
-
-
-def is_2d(datamodule) -> bool:
-    """Whether the data set's samples are 2D points (shape ``(2,)``)."""
-    return tuple(getattr(datamodule, "shape", ())) == (2,)
 
 
 @dataclass

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import torch
 
-from gan_lab.evaluation.metric import EvaluationError, EvaluationMetric, RealData, is_2d
+from gan_lab.data.base import is_2d
+from gan_lab.errors import EvaluationError
+from gan_lab.evaluation.metric import EvaluationMetric, RealData
 from gan_lab.evaluation.scored import Scored, score
 from gan_lab.metrics import birthday_paradox, calibrate_birthday, class_coverage, mode_coverage
 from gan_lab.metrics.js_grid import gaussian_mixture_cell_probabilities, histogram_on_grid, js_grid, square_box

@@ -10,7 +10,8 @@ import warnings
 
 import torch
 
-from gan_lab.evaluation.metric import EvaluationError, EvaluationMetric, held_out_sized
+from gan_lab.errors import EvaluationError
+from gan_lab.evaluation.metric import EvaluationMetric, held_out_sized
 from gan_lab.metrics import (
     density_coverage,
     features_to_statistics,

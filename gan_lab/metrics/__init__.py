@@ -19,14 +19,14 @@ from gan_lab.metrics.frechet import features_to_statistics, frechet_distance, st
 from gan_lab.metrics.inception_score import inception_score
 from gan_lab.metrics.js_grid import gaussian_mixture_cell_probabilities, histogram_on_grid, js_grid, square_box
 from gan_lab.metrics.kid import kernel_inception_distance
-from gan_lab.metrics.mode_coverage import ModeCoverage, class_coverage, mode_coverage
+from gan_lab.metrics.mode_coverage import ModeCounts, class_coverage, mode_coverage
 from gan_lab.metrics.precision_recall import density_coverage, precision_recall
 
 __all__ = [
     "BirthdayCalibration",
     "BirthdayResult",
     "ClosestPair",
-    "ModeCoverage",
+    "ModeCounts",
     "birthday_paradox",
     "calibrate_birthday",
     "class_coverage",

@@ -11,9 +11,9 @@ reported as the mean and standard deviation over ``num_subsets`` subsets.
 Unlike FID it has an unbiased estimator, so small samples do not inflate it
 (it can be slightly negative when the two sets match).
 
-Each subset's MMD^2 is torchmetrics' own maths (``poly_mmd`` from
-``torchmetrics.image.kid``, the function its ``KernelInceptionDistance``
-calls; 100 subsets of 1,000 by default, std with ddof = 0), in float64.  The
+Each subset's MMD^2 is the estimator of torchmetrics' ``KernelInceptionDistance`` (its ``poly_mmd``;
+100 subsets of 1,000 by default, std with ddof = 0), written once here (:func:`unbiased_mmd2`) and computed
+in float64; the tests compare it with torchmetrics on the same subsets.  The
 subsets are drawn as torchmetrics draws them -- per subset one
 ``randperm`` of the reals then one of the fakes, first ``subset_size`` of
 each, so no sample repeats within a subset -- but from a private
@@ -42,7 +42,6 @@ import warnings
 
 import torch
 from torch import Tensor
-from torchmetrics.image.kid import poly_mmd
 
 #: Up to this many samples per set, whole (N, N) kernel matrices are formed (8 N^2 bytes each) and every
 #: subset's sums are read off them with one matrix product; above it, each subset's kernels are computed alone.
@@ -52,6 +51,17 @@ FULL_KERNEL_LIMIT = 8192
 def polynomial_kernel(x: Tensor, y: Tensor) -> Tensor:
     """k(x, y) = (x . y / d + 1)^3 for all pairs: ``(N, d), (M, d) -> (N, M)`` (torchmetrics' and the paper's kernel)."""
     return (x @ y.T / x.shape[1] + 1.0) ** 3
+
+
+def unbiased_mmd2(real_sums: Tensor, fake_sums: Tensor, cross_sums: Tensor, m: int) -> Tensor:
+    """The unbiased MMD^2 estimate of each subset ``(S,)`` from its kernel sums (Binkowski et al. 2018, eq. 3):
+    ``k(x, x')`` over pairs i != j of real samples, likewise of generated ones, and ``k(x, y)`` over all m^2 pairs:
+
+        MMD^2_u = (sum k(x_i, x_j) + sum k(y_i, y_j)) / (m (m - 1)) - 2 sum k(x_i, y_j) / m^2
+
+    The one place KID's estimator is written: :class:`KIDAgainstReal` and the shared pass
+    (:mod:`gan_lab.metrics.shared_pass`) only differ in how they add up the sums."""
+    return (real_sums + fake_sums) / (m * (m - 1)) - 2 * cross_sums / m**2
 
 
 class KIDAgainstReal:
@@ -112,14 +122,18 @@ class KIDAgainstReal:
             fake_indicator = _indicator(self.fake_index, len(fake)).to(fake)  # (S, N_fake)
             fake_sums = _off_diagonal_block_sums(polynomial_kernel(fake, fake), fake_indicator)
             cross = ((self.real_indicator @ polynomial_kernel(self.real, fake)) * fake_indicator).sum(dim=1)  # (S,)
-            scores = (self.real_sums + fake_sums) / (m * (m - 1)) - 2 * cross / m**2  # torchmetrics' formula
-        else:
-            scores = torch.stack([
-                # Kernel (x . y / d + 1)^3, torchmetrics' (and the paper's) defaults, spelled out.
-                poly_mmd(self.real[r.to(self.real.device)], fake[f.to(fake.device)], degree=3, gamma=None, coef=1.0)
-                for r, f in zip(self.real_index, self.fake_index)
-            ])
+            scores = unbiased_mmd2(self.real_sums, fake_sums, cross, m)
+        else:  # one subset at a time: three (m, m) kernels each, never an (N, N) one
+            scores = torch.stack([self._subset_score(self.real[r.to(self.real.device)], fake[f.to(fake.device)])
+                                  for r, f in zip(self.real_index, self.fake_index)])
         return float(scores.mean()), float(scores.std(unbiased=False))
+
+    def _subset_score(self, real: Tensor, fake: Tensor) -> Tensor:
+        """The unbiased MMD^2 of one real and one generated subset of m samples each."""
+        everyone = torch.ones(1, len(real), dtype=real.dtype, device=real.device)  # (1, m): the subset is all of it
+        real_sums = _off_diagonal_block_sums(polynomial_kernel(real, real), everyone)
+        fake_sums = _off_diagonal_block_sums(polynomial_kernel(fake, fake), everyone)
+        return unbiased_mmd2(real_sums, fake_sums, polynomial_kernel(real, fake).sum()[None], len(real))[0]
 
 
 def kernel_inception_distance(

@@ -37,7 +37,7 @@ from gan_lab.metrics.inputs import as_float64
 
 
 @dataclass
-class ModeCoverage:
+class ModeCounts:
     """Mode statistics of a sample.
 
     Attributes:
@@ -55,7 +55,7 @@ class ModeCoverage:
     counts: np.ndarray
 
 
-def mode_coverage(samples, centers, std: float, threshold_stds: float = 3.0) -> ModeCoverage:
+def mode_coverage(samples, centers, std: float, threshold_stds: float = 3.0) -> ModeCounts:
     """VEEGAN/PacGAN mode statistics of ``(N, D)`` samples around ``(K, D)`` centres of isotropic std ``std``."""
     x = as_float64(samples)
     c = as_float64(centers).to(x.device)
@@ -76,7 +76,7 @@ def mode_coverage(samples, centers, std: float, threshold_stds: float = 3.0) -> 
     return _coverage(counts, high_quality_fraction=float(high_quality.double().mean()))
 
 
-def class_coverage(predicted_classes, num_classes: int) -> ModeCoverage:
+def class_coverage(predicted_classes, num_classes: int) -> ModeCounts:
     """Mode statistics of predicted class labels ``(N,)`` in ``[0, num_classes)`` (every sample counts)."""
     if isinstance(predicted_classes, torch.Tensor):
         predicted_classes = predicted_classes.detach().cpu().numpy()
@@ -98,8 +98,8 @@ def kl_to_uniform(counts: np.ndarray) -> float:
     return max(float(xlogy(q, q).sum() + math.log(len(counts))), 0.0)  # >= 0; clip rounding below 0
 
 
-def _coverage(counts: np.ndarray, high_quality_fraction: float) -> ModeCoverage:
-    return ModeCoverage(
+def _coverage(counts: np.ndarray, high_quality_fraction: float) -> ModeCounts:
+    return ModeCounts(
         modes_covered=int((counts > 0).sum()),
         num_modes=len(counts),
         high_quality_fraction=high_quality_fraction,

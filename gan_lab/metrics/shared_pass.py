@@ -40,7 +40,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from gan_lab.metrics.kid import KIDAgainstReal, _indicator
+from gan_lab.metrics.kid import KIDAgainstReal, _indicator, unbiased_mmd2
 from gan_lab.metrics.precision_recall import _as_features, _check_k, kth_neighbour_squared_distances
 
 #: Target size of one float64 block of dot products (rows x columns x 8 bytes): 52 rows against 5,000
@@ -135,7 +135,7 @@ class SharedFeaturePass:
         results, cross = self._real_rows(fake, fake_norms2, fake_radii2, subsets)
         if kid is not None:
             m = kid.subset_size
-            scores = (self._kid_real_sums + fake_sums) / (m * (m - 1)) - 2 * cross / m**2  # torchmetrics' formula
+            scores = unbiased_mmd2(self._kid_real_sums, fake_sums, cross, m)
             results[("kid", 0)] = (float(scores.mean()), float(scores.std(unbiased=False)))
         return results
 

@@ -1,23 +1,17 @@
-"""Small helpers of ``GANModule``'s training step: settings checks, the NaN guard, the gradient norm,
-and the random state kept in checkpoints (so that a resumed run draws the same noise and batches)."""
+"""Settings checks of ``GANModule``, made before anything trains: the networks' shapes, the data's, the
+optimisers' keywords and rates, the update rule."""
 
 from __future__ import annotations
 
 import inspect
-import random
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import numpy as np
 import torch
-from torch import Tensor, nn
+from torch import nn
 
 from gan_lab.errors import ConfigError
 from gan_lab.training.packing import check_pack, packed_shape
-
-
-class NonFiniteLossError(FloatingPointError):
-    """A loss became NaN or infinite; training stops before the bad step is applied."""
 
 
 def check_learning_rate(optimizer_name: str, lr: float) -> None:
@@ -85,42 +79,3 @@ def check_data_fits(datamodule: Any, sample_shape: tuple[int, ...], pack: int) -
     if batch_size is not None and batch_size % pack:
         raise ConfigError(f"data.batch_size={batch_size} is not a multiple of model.pack={pack}: D judges packs of "
                           f"{pack} samples; make data.batch_size a multiple of {pack}.")
-
-
-def check_finite(name: str, value: Tensor, where: Callable[[], str]) -> None:
-    """Raise :class:`NonFiniteLossError` if the scalar ``value`` is NaN or infinite; ``where()`` names the step."""
-    if not torch.isfinite(value):
-        raise NonFiniteLossError(
-            f"train/{name} became {value.item()} at {where()}; stopping before this step is applied. The last "
-            "checkpoint written before it is kept. Try a smaller learning rate."
-        )
-
-
-def gradient_norm(parameters: Iterable[nn.Parameter]) -> Tensor:
-    """The Euclidean norm of all gradients together (0 for parameters without one)."""
-    grads = [p.grad for p in parameters if p.grad is not None]
-    if not grads:
-        return torch.zeros(())
-    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
-
-
-def rng_states() -> dict[str, Any]:
-    """Every global random state (torch, CUDA, NumPy, Python) in a form ``weights_only`` loading accepts."""
-    name, keys, pos, has_gauss, cached_gaussian = np.random.get_state()
-    return {
-        "torch": torch.get_rng_state(),
-        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-        # NumPy's key array as a tensor: Lightning loads checkpoints with ``weights_only=True``.
-        "numpy": (name, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached_gaussian)),
-        "python": random.getstate(),  # nested tuples of ints: safe for weights_only loading
-    }
-
-
-def restore_rng_states(states: dict[str, Any]) -> None:
-    """Undo :func:`rng_states`: set every global random state back to what it was."""
-    torch.set_rng_state(states["torch"])
-    if states["cuda"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(states["cuda"])
-    name, keys, pos, has_gauss, cached_gaussian = states["numpy"]
-    np.random.set_state((name, keys.numpy().astype(np.uint32), pos, has_gauss, cached_gaussian))
-    random.setstate(states["python"])

@@ -1,33 +1,37 @@
-"""``GANModule``: the training logic of a GAN, independent of its networks and loss.
+"""``GANModule``: a GAN's training step, independent of its networks and loss.
 
-One training step (Goodfellow et al. 2014, Algorithm 1), with Lightning's
-manual optimisation because a GAN has two players with two optimisers:
+One GAN step (Goodfellow et al. 2014, Algorithm 1), with Lightning's manual optimisation because a GAN has two
+players with two optimisers:
 
-1. discriminator step: ``loss_d = discriminator_loss(D(x), D(G(z)))`` (+ a variant's terms, + penalty);
-2. every ``d_steps_per_g_step``-th step, generator step with fresh inputs ``z'``:
-   ``loss_g = generator_loss(D(G(z')))`` (+ a variant's terms), or ``generator_loss(D(x), D(G(z')))``
-   for a loss that compares fakes with real data (``loss.generator_needs_real``).
+1. **D's step**: fakes ``G(z)`` made without a graph; ``loss_d = discriminator_loss(D(x), D(G(z)))``, plus a
+   variant's terms and a penalty; D moves.
+2. **G's step**, every ``d_steps_per_g_step``-th step (``g_steps`` times): fresh noise ``z'``;
+   ``loss_g = generator_loss(D(G(z')))`` plus a variant's terms, or ``generator_loss(D(x), D(G(z')))`` for a loss
+   that compares with real data (``loss.generator_needs_real``); only G moves.
 
-Every network call goes through three methods a variant may override, so that
-training, validation, sampling, the evaluation and the game view all see the
-same game (the README's "Add your own GAN variant" shows each depth):
+With ``updates="simultaneous"`` both losses come from one forward pass instead, each player takes the gradient of its
+own loss before either moves, then both move (the ``ali_algorithm`` of ALI's code, which PacGAN's 2D experiments
+train with).  Both rules share the same round of judging (:meth:`GANModule.face_off`), the same two objectives and
+the same bookkeeping after a player moves.
 
-* :meth:`GANModule.sample_inputs` draws G's inputs: noise ``z`` and a *condition*
-  (``None`` for an unconditional GAN; a class label for a cGAN; a latent code for InfoGAN);
-* :meth:`GANModule.judge` runs D on samples (with the condition they carry) and returns a
-  :class:`Judgement`: D's logits ``(N,)`` plus any auxiliary outputs (ACGAN's class logits);
-* :meth:`GANModule.discriminator_terms` / :meth:`GANModule.generator_terms` add named loss
-  terms that use those outputs, labels and codes.
+Every network call goes through three methods a variant may override (docs/extending.md), so that training,
+sampling, the evaluation and the game view all see the same game:
 
-A loader batch ``(x, y)`` of shape ``(B, *shape), (B,)`` is one such step; a data module with
-``steps_per_batch = S`` hands over ``(S, B, *shape), (S, B)``, S steps on S different batches
-(see ``gan_lab.data.base``).  With ``pack = m`` (PacGAN, :mod:`gan_lab.training.packing`) D judges packs of
-m samples: B / m per batch.
+* :meth:`~gan_lab.training.sampling.GeneratorSampling.sample_inputs` draws G's inputs: noise ``z`` and a
+  *condition* (``None`` unconditional; a class label for a cGAN; a latent code for InfoGAN);
+* :meth:`GANModule.judge` runs D on samples under their condition and returns a :class:`Judgement`;
+* :meth:`GANModule.discriminator_terms` / :meth:`GANModule.generator_terms` add named loss terms.
+
+Shapes: a loader batch ``(x, y)`` is ``(B, *shape), (B,)``; a data module with ``steps_per_batch = S`` hands over
+``(S, B, *shape), (S, B)``, S steps on S batches (``gan_lab.data.base``).  With ``pack = m`` (PacGAN,
+:mod:`gan_lab.training.packing`) D judges ``B / m`` packs of m samples.  The two speed devices that the step needs
+on a CPU (a fast attribute path, direct logging) are in :mod:`gan_lab.training.speed`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 import pytorch_lightning as pl
@@ -39,27 +43,17 @@ from torch.optim.lr_scheduler import LRScheduler
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from gan_lab.training.augment import no_augmentation
+from gan_lab.training.checks import build_optimizer, check_data_fits, check_module_settings
 from gan_lab.training.losses import GANLoss
 from gan_lab.training.packing import pack_samples
+from gan_lab.training.random_state import restore_rng_states, rng_states
 from gan_lab.training.sampling import GeneratorInputs, GeneratorSampling
-from gan_lab.training.checks import (
-    NonFiniteLossError,
-    build_optimizer,
-    check_data_fits,
-    check_finite,
-    check_module_settings,
-    gradient_norm,
-    restore_rng_states,
-    rng_states,
-)
+from gan_lab.training.speed import PlainAttributes, log_step_scalars
 
 OptimizerFactory = Callable[..., Optimizer]
 SchedulerFactory = Callable[[Optimizer], LRScheduler]
 
-#: Steps between updates of the progress bar's training values (see ``log_training_values``).
-PROGRESS_EVERY = 25
-
-__all__ = ["DiscriminatorContractError", "GANModule", "GeneratorInputs", "Judgement", "NonFiniteLossError"]
+__all__ = ["DiscriminatorContractError", "GANModule", "GeneratorInputs", "Judgement", "NonFiniteLossError", "Round"]
 
 
 class Judgement(NamedTuple):
@@ -70,31 +64,24 @@ class Judgement(NamedTuple):
     condition: Tensor | None  # the batch's labels or codes (None: unconditional)
 
 
+class Round(NamedTuple):
+    """One round of judging: a real and a fake batch as D saw them (augmented, packed), and its verdicts."""
+
+    real_seen: Tensor  # (B / m, m * d0, ...)
+    fake_seen: Tensor  # (B / m, m * d0, ...)
+    real: Judgement
+    fake: Judgement
+
+
 class DiscriminatorContractError(TypeError):
     """A discriminator returned something the losses cannot take."""
 
 
-def as_judgement(output: Any, condition: Tensor | None, batch_size: int) -> Judgement:
-    """D's output as a :class:`Judgement`; anything but logits ``(N,)``, or a tuple starting with them, fails here."""
-    if type(output) is Tensor and output.ndim == 1 and len(output) == batch_size:  # the common case, checked first
-        return Judgement(output, (), condition)
-    if isinstance(output, Tensor):
-        logits, extras = output, ()
-    elif isinstance(output, (tuple, list)) and output and isinstance(output[0], Tensor):
-        logits, extras = output[0], tuple(output[1:])
-    else:
-        logits, extras = None, ()
-    if logits is None or logits.shape != (batch_size,):
-        got = tuple(logits.shape) if logits is not None else type(output).__name__
-        raise DiscriminatorContractError(
-            f"The discriminator must return its logits as a tensor of shape ({batch_size},), one per sample (or "
-            f"pack), or a tuple (logits, *auxiliary outputs); it returned {got}. Auxiliary outputs reach a "
-            "variant's discriminator_terms/generator_terms through Judgement.extras (README: Add your own GAN variant)."
-        )
-    return Judgement(logits, extras, condition)
+class NonFiniteLossError(FloatingPointError):
+    """A loss became NaN or infinite; training stops before the bad step is applied."""
 
 
-class GANModule(GeneratorSampling, pl.LightningModule):
+class GANModule(PlainAttributes, GeneratorSampling, pl.LightningModule):
     """A generator and a discriminator trained against each other.
 
     Args:
@@ -105,29 +92,25 @@ class GANModule(GeneratorSampling, pl.LightningModule):
         optimizer_g, optimizer_d: factories ``params -> Optimizer`` (the ``optimizer`` config group).
         d_steps_per_g_step: discriminator updates per generator update.
         g_steps: generator updates each time the generator moves (GAN Lab's "G steps per round"), 1 as usual.
-        ema_decay: if set (e.g. 0.999), keep an exponential moving average of
-            the generator's weights and sample from it (Yazici et al. 2019,
-            "The Unusual Effectiveness of Averaging in GAN Training"), which
-            smooths out the oscillation of the game at no training cost.
-            ``None`` samples from the trained generator itself.
-        augment: a differentiable augmentation applied to real and generated
-            batches alike whenever D sees them in training (e.g.
-            :class:`gan_lab.training.augment.DiffAugment`); ``None`` for none.
-        lr_scheduler: a factory ``optimizer -> LRScheduler`` (a Hydra ``_partial_: true`` config)
-            for both players, stepped at the end of every training epoch, e.g. ``LinearLR`` down to 0
-            over the run, so the players' oscillation dies down (experiments/mode_collapse/).
+        ema_decay: if set (e.g. 0.999), keep an exponential moving average of the generator's weights and sample
+            from it (Yazici et al. 2019, "The Unusual Effectiveness of Averaging in GAN Training"), which smooths
+            out the oscillation of the game at no training cost.  ``None`` samples from the generator itself.
+        augment: a differentiable augmentation applied to real and generated batches alike whenever D sees them
+            in training (e.g. :class:`gan_lab.training.augment.DiffAugment`); ``None`` for none.
+        lr_scheduler: a factory ``optimizer -> LRScheduler`` (a Hydra ``_partial_: true`` config) for both
+            players, stepped at the end of every training epoch, e.g. ``LinearLR`` down to 0 over the run.
         lr_scheduler_g, lr_scheduler_d: one player's scheduler, in place of ``lr_scheduler`` for it.
-        pack: m, the samples D judges together (PacGAN, Lin et al. 2018); D's input
-            shape is the samples' with its first axis m times longer.  1: no packing.
-        updates: ``"alternating"`` (the steps above) or ``"simultaneous"``: both
-            players' gradients from one forward pass on the same batch and noise,
-            applied together (the ``ali_algorithm`` of ALI's code, which PacGAN's
-            2D experiments train with); needs ``d_steps_per_g_step = 1``.
+        pack: m, the samples D judges together (PacGAN, Lin et al. 2018); D's input shape is the samples'
+            with its first axis m times longer.  1: no packing.
+        updates: ``"alternating"`` (D's step, then G's) or ``"simultaneous"`` (both from one forward pass);
+            simultaneous needs ``d_steps_per_g_step = g_steps = 1``.
     """
 
     #: Whether D takes the condition as a second argument, ``D(x, c)`` (a cGAN's projection discriminator);
     #: ``False``: ``D(x)``, whatever G was conditioned on (ACGAN and InfoGAN recover it from x instead).
     discriminator_is_conditional = False
+    #: Set at every step (see :class:`~gan_lab.training.speed.PlainAttributes`).
+    plain_attributes = PlainAttributes.plain_attributes | {"steps_done", "last_values"}
 
     def __init__(
         self,
@@ -171,24 +154,165 @@ class GANModule(GeneratorSampling, pl.LightningModule):
             # torch's AveragedModel keeps the average (and averages batch-norm buffers too).
             self.generator_ema = AveragedModel(generator, multi_avg_fn=get_ema_multi_avg_fn(ema_decay), use_buffers=True)
             self.generator_ema.requires_grad_(False)  # updated by averaging, never by an optimiser
-        #: The resolved run config, stored in checkpoints so that ``gan-lab-eval``
-        #: can rebuild the model from a checkpoint alone. Set by ``gan_lab.cli.train``.
+        #: The resolved run config, stored in checkpoints so that ``gan-lab-eval`` can rebuild the model from a
+        #: checkpoint alone. Set by ``gan_lab.cli.train``.
         self.run_config: dict[str, Any] | None = None
         self.save_hyperparameters(ignore=["generator", "discriminator", "loss", "optimizer_g", "optimizer_d",
                                           "augment", "lr_scheduler", "lr_scheduler_g", "lr_scheduler_d"])
 
-    #: Plain attributes set at every step: Lightning's ``_current_fx_name`` around each hook call (about 30
-    #: times a GAN step) and our step counter.  ``nn.Module.__setattr__`` checks each for parameters, buffers
-    #: and submodules before storing it; these skip that (experiments/benchmarks/README.md: training overhead).
-    _PLAIN_ATTRIBUTES = frozenset({"_current_fx_name", "steps_done", "last_values"})
+    # ================================================================== the GAN step
+    def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
+        real, labels = batch  # (B, *shape), (B,); or (S, B, *shape), (S, B): S steps
+        if real.ndim == len(self.generator.output_shape) + 1:
+            real, labels = real.unsqueeze(0), labels.unsqueeze(0)  # (1, B, *shape), (1, B)
+        opt_g, opt_d = self.optimizers()
+        epoch_ends = batch_idx + 1 == self.trainer.num_training_batches
+        for step, (real_batch, label_batch) in enumerate(zip(real.unbind(0), labels.unbind(0)), 1):
+            self.gan_step(real_batch, self.real_condition(label_batch), opt_g, opt_d,
+                          last_of_epoch=epoch_ends and step == len(real))
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in self._PLAIN_ATTRIBUTES and not isinstance(value, (Tensor, nn.Module)):
-            object.__setattr__(self, name, value)
+    def gan_step(self, real: Tensor, condition: Tensor | None, opt_g: LightningOptimizer, opt_d: LightningOptimizer,
+                 last_of_epoch: bool = False) -> None:
+        """One step of the game on a real batch ``(B, *shape)``: D moves, then (on its turns) G; or both at once."""
+        if self.updates == "simultaneous":
+            values = self.simultaneous_step(real, condition, opt_g, opt_d)
         else:
-            super().__setattr__(name, value)
+            values, real_seen = self.discriminator_step(real, condition, opt_d)
+            if (self.steps_done + 1) % self.d_steps_per_g_step == 0:
+                for _ in range(self.g_steps):
+                    values.update(self.generator_step(len(real), real_seen, condition, opt_g))
+        log_step_scalars(self, self.steps_done, values, last_of_epoch)
+        self.last_values = values
+        self.steps_done += 1
 
-    # ------------------------------------------------------------------ what a variant may override
+    def discriminator_step(self, real: Tensor, condition: Tensor | None,
+                           opt_d: LightningOptimizer) -> tuple[dict[str, Tensor], Tensor]:
+        """D moves on a real batch and as many fakes; returns the step's scalars and the real batch as D saw it."""
+        with torch.no_grad():  # these fakes need no graph back to G: no gradient reaches G in this step
+            inputs = self.sample_inputs(len(real))
+            fake = self.generate_from(self.generator, inputs)  # (B, *shape)
+        judged = self.face_off(real, condition, fake, inputs.condition)
+        loss_d, terms = self.discriminator_objective(judged.real, judged.fake, judged.real_seen, judged.fake_seen)
+        opt_d.zero_grad(set_to_none=True)
+        self.manual_backward(loss_d)
+        opt_d.step()
+        self.discriminator_moved()
+        return self.discriminator_values(loss_d, judged, terms), judged.real_seen
+
+    def generator_step(self, batch_size: int, real_seen: Tensor, condition: Tensor | None,
+                       opt_g: LightningOptimizer) -> dict[str, Tensor]:
+        """G moves on fresh inputs, against a frozen D: only G's parameters get gradients."""
+        with frozen(self.discriminator):
+            inputs = self.sample_inputs(batch_size)
+            fake = self.generate_from(self.generator, inputs)  # (B, *shape), with G's graph
+            fake_judged = self.judge(self.seen_by_discriminator(fake), inputs.condition)
+            real_judged = None
+            if self.loss.generator_needs_real:
+                with torch.no_grad():  # no gradient reaches G through D(x)
+                    real_judged = self.judge(real_seen, condition)
+            loss_g, terms = self.generator_objective(fake_judged, real_judged)
+            opt_g.zero_grad(set_to_none=True)
+            self.manual_backward(loss_g)
+            grad_norm = gradient_norm(self.generator.parameters())
+            opt_g.step()
+        self.generator_moved()
+        return self.generator_values(loss_g, grad_norm, terms)
+
+    def simultaneous_step(self, real: Tensor, condition: Tensor | None, opt_g: LightningOptimizer,
+                          opt_d: LightningOptimizer) -> dict[str, Tensor]:
+        """Both losses from one round (same real batch, same fakes); each player's gradient of its own loss,
+        taken before either moves; then both move."""
+        inputs = self.sample_inputs(len(real))
+        fake = self.generate_from(self.generator, inputs)  # (B, *shape), with G's graph
+        judged = self.face_off(real, condition, fake, inputs.condition)
+        loss_d, terms_d = self.discriminator_objective(judged.real, judged.fake, judged.real_seen,
+                                                       judged.fake_seen.detach())
+        loss_g, terms_g = self.generator_objective(judged.fake, judged.real)
+        opt_d.zero_grad(set_to_none=True)
+        opt_g.zero_grad(set_to_none=True)
+        self.manual_backward(loss_d, retain_graph=True, inputs=list(self.discriminator.parameters()))
+        self.manual_backward(loss_g, inputs=list(self.generator.parameters()))
+        grad_norm = gradient_norm(self.generator.parameters())
+        opt_d.step()
+        opt_g.step()
+        self.discriminator_moved()
+        self.generator_moved()
+        return {**self.discriminator_values(loss_d, judged, terms_d), **self.generator_values(loss_g, grad_norm, terms_g)}
+
+    # ================================================================== what the steps share
+    def seen_by_discriminator(self, samples: Tensor) -> Tensor:
+        """What D judges of a batch ``(B, *shape)``: the samples augmented, then in packs ``(B / m, m * d0, ...)``."""
+        return pack_samples(self.augment(samples), self.pack)
+
+    def face_off(self, real: Tensor, condition: Tensor | None, fake: Tensor, fake_condition: Tensor | None) -> Round:
+        """D judges a real batch under its condition and a fake batch under the one it was made with."""
+        real_seen, fake_seen = self.seen_by_discriminator(real), self.seen_by_discriminator(fake)
+        return Round(real_seen, fake_seen, self.judge(real_seen, condition), self.judge(fake_seen, fake_condition))
+
+    def discriminator_objective(self, real: Judgement, fake: Judgement, real_seen: Tensor,
+                                fake_seen: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        """D's loss on one real and one fake batch, and its extra terms (detached, for logging)."""
+        loss = self.loss.discriminator_loss(real.logits, fake.logits)
+        terms = self.discriminator_terms(real, fake)
+        if self.loss.penalty is not None:  # e.g. WGAN-GP's gradient penalty, on D's logits under the real condition
+            terms = {**terms, "train/penalty": self.loss.penalty(self.logits_under(real.condition), real_seen, fake_seen)}
+        for term in terms.values():
+            loss = loss + term
+        self.check_finite("loss_d", loss)
+        return loss, {name: term.detach() for name, term in terms.items()}
+
+    def generator_objective(self, fake: Judgement, real: Judgement | None) -> tuple[Tensor, dict[str, Tensor]]:
+        """G's loss on a fake batch (and the real one, for losses that compare), and its extra terms (detached)."""
+        if self.loss.generator_needs_real:
+            loss = self.loss.generator_loss(real.logits, fake.logits)
+        else:
+            loss = self.loss.generator_loss(fake.logits)
+        terms = self.generator_terms(fake, real)
+        for term in terms.values():
+            loss = loss + term
+        self.check_finite("loss_g", loss)
+        return loss, {name: term.detach() for name, term in terms.items()}
+
+    def discriminator_moved(self) -> None:
+        """After D's update: the loss's own rule, if any (WGAN's weight clipping)."""
+        if self.loss.after_discriminator_step is not None:
+            self.loss.after_discriminator_step(self.discriminator)
+
+    def generator_moved(self) -> None:
+        """After G's update: the weight average follows it (when ``ema_decay`` is set)."""
+        if self.generator_ema is not None:
+            self.generator_ema.update_parameters(self.generator)
+
+    def discriminator_values(self, loss_d: Tensor, judged: Round, terms: dict[str, Tensor]) -> dict[str, Tensor]:
+        """D's step's scalars: its loss, its verdicts (D(x) and D(G(z)) as probabilities, or a critic's scores), terms."""
+        real_logits, fake_logits = judged.real.logits.detach(), judged.fake.logits.detach()
+        if self.loss.critic:  # a Wasserstein critic's output is a score, not a logit: its means and their gap
+            critic_real, critic_fake = real_logits.mean(), fake_logits.mean()
+            verdicts = {"train/critic_real": critic_real, "train/critic_fake": critic_fake,
+                        "train/wasserstein_estimate": critic_real - critic_fake}
+        else:
+            verdicts = {"train/d_real": torch.sigmoid(real_logits).mean(), "train/d_fake": torch.sigmoid(fake_logits).mean()}
+        return {"train/loss_d": loss_d.detach(), **verdicts, **terms}
+
+    @staticmethod
+    def generator_values(loss_g: Tensor, grad_norm: Tensor, terms: dict[str, Tensor]) -> dict[str, Tensor]:
+        """G's step's scalars: the norm of its gradient, its loss and its extra terms."""
+        return {"train/grad_norm_g": grad_norm, "train/loss_g": loss_g.detach(), **terms}
+
+    def logits_under(self, condition: Tensor | None) -> Callable[[Tensor], Tensor]:
+        """D as a function ``samples -> logits`` under a fixed condition: what a penalty differentiates."""
+        return lambda samples: self.judge(samples, condition).logits
+
+    def check_finite(self, name: str, loss: Tensor) -> None:
+        """Stop with :class:`NonFiniteLossError` before a NaN or infinite loss is applied."""
+        if not torch.isfinite(loss):
+            raise NonFiniteLossError(
+                f"train/{name} became {loss.item()} at global step {self.global_step} (GAN step {self.steps_done}, "
+                f"epoch {self.current_epoch}); stopping before this step is applied. The last checkpoint written "
+                "before it is kept. Try a smaller learning rate."
+            )
+
+    # ================================================================== what a variant may override
     def real_condition(self, labels: Tensor) -> Tensor | None:
         """The condition a real batch is judged under, from its labels ``(B,)``: ``None`` (labels unused)."""
         return None
@@ -206,7 +330,7 @@ class GANModule(GeneratorSampling, pl.LightningModule):
         """Named terms added to G's loss (ACGAN's class loss, InfoGAN's code loss). None by default."""
         return {}
 
-    # ------------------------------------------------------------------ training
+    # ================================================================== Lightning's other hooks
     def setup(self, stage: str) -> None:
         check_data_fits(getattr(self.trainer, "datamodule", None), self.generator.output_shape, self.pack)
 
@@ -226,157 +350,6 @@ class GANModule(GeneratorSampling, pl.LightningModule):
         for scheduler in schedulers if isinstance(schedulers, list) else [schedulers]:  # one player's, or both
             scheduler.step()
 
-    def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
-        real, labels = batch  # (B, *shape), (B,); or (S, B, *shape), (S, B): S steps
-        if real.ndim == len(self.generator.output_shape) + 1:
-            real, labels = real.unsqueeze(0), labels.unsqueeze(0)  # (1, B, *shape), (1, B)
-        opt_g, opt_d = self.optimizers()
-        epoch_ends = batch_idx + 1 == self.trainer.num_training_batches
-        for step, (real_batch, label_batch) in enumerate(zip(real.unbind(0), labels.unbind(0)), 1):
-            last_of_epoch = epoch_ends and step == len(real)
-            self.gan_step(real_batch, self.real_condition(label_batch), opt_g, opt_d, last_of_epoch)
-
-    def gan_step(self, real: Tensor, condition: Tensor | None, opt_g: LightningOptimizer, opt_d: LightningOptimizer,
-                 last_of_epoch: bool) -> None:
-        """One discriminator update and, every ``d_steps_per_g_step``-th step, ``g_steps`` generator updates."""
-        if self.updates == "simultaneous":
-            values = self.simultaneous_step(real, condition, opt_g, opt_d)
-        else:
-            values, real_seen = self.discriminator_step(real, condition, opt_d)
-            if (self.steps_done + 1) % self.d_steps_per_g_step == 0:
-                for _ in range(self.g_steps):
-                    values.update(self.generator_step(len(real), real_seen, condition, opt_g))
-        self.log_training_values(values, last_of_epoch)
-        self.last_values = values
-        self.steps_done += 1
-
-    def seen_by_discriminator(self, samples: Tensor) -> Tensor:
-        """What D judges of a batch ``(B, *shape)``: the samples augmented, then in packs ``(B / m, m * d0, ...)``."""
-        return pack_samples(self.augment(samples), self.pack)
-
-    def discriminator_step(self, real: Tensor, condition: Tensor | None,
-                           opt_d: LightningOptimizer) -> tuple[dict[str, Tensor], Tensor]:
-        """Update D on a real batch and as many fakes; returns the step's scalars and the real batch as D saw it."""
-        with torch.no_grad():  # these fakes need no graph back to G: no gradient reaches G in this step
-            inputs = self.sample_inputs(len(real))
-            fake = self.generate_from(self.generator, inputs)  # (B, *shape)
-        real_seen, fake_seen = self.seen_by_discriminator(real), self.seen_by_discriminator(fake)
-        real_judged, fake_judged = self.judge(real_seen, condition), self.judge(fake_seen, inputs.condition)
-        loss_d, terms = self.discriminator_objective(real_judged, fake_judged, real_seen, fake_seen)
-        opt_d.zero_grad(set_to_none=True)
-        self.manual_backward(loss_d)
-        opt_d.step()
-        if self.loss.after_discriminator_step is not None:  # e.g. WGAN's weight clipping
-            self.loss.after_discriminator_step(self.discriminator)
-        return {"train/loss_d": loss_d.detach(), **self.verdict_values(real_judged, fake_judged), **terms}, real_seen
-
-    def generator_step(self, batch_size: int, real_seen: Tensor, condition: Tensor | None,
-                       opt_g: LightningOptimizer) -> dict[str, Tensor]:
-        """Update G on fresh inputs; only G's parameters get gradients (Lightning's optimizer toggle)."""
-        with self.toggled_optimizer(opt_g):
-            inputs = self.sample_inputs(batch_size)
-            fake_judged = self.judge(self.seen_by_discriminator(self.generate_from(self.generator, inputs)),
-                                     inputs.condition)
-            real_judged = None
-            if self.loss.generator_needs_real:
-                with torch.no_grad():  # no gradient reaches G through D(x)
-                    real_judged = self.judge(real_seen, condition)
-            loss_g, terms = self.generator_objective(fake_judged, real_judged)
-            opt_g.zero_grad(set_to_none=True)
-            self.manual_backward(loss_g)
-            grad_norm = gradient_norm(self.generator.parameters())
-            opt_g.step()
-        if self.generator_ema is not None:
-            self.generator_ema.update_parameters(self.generator)
-        return {"train/grad_norm_g": grad_norm, "train/loss_g": loss_g.detach(), **terms}
-
-    def simultaneous_step(self, real: Tensor, condition: Tensor | None, opt_g: LightningOptimizer,
-                          opt_d: LightningOptimizer) -> dict[str, Tensor]:
-        """Both losses from one forward pass (same real batch, same inputs); each player's gradient of its own
-        loss, taken before either moves; then both updates."""
-        inputs = self.sample_inputs(len(real))
-        real_seen = self.seen_by_discriminator(real)
-        fake_seen = self.seen_by_discriminator(self.generate_from(self.generator, inputs))
-        real_judged, fake_judged = self.judge(real_seen, condition), self.judge(fake_seen, inputs.condition)
-        loss_d, terms_d = self.discriminator_objective(real_judged, fake_judged, real_seen, fake_seen.detach())
-        loss_g, terms_g = self.generator_objective(fake_judged, real_judged)
-        opt_d.zero_grad(set_to_none=True)
-        opt_g.zero_grad(set_to_none=True)
-        self.manual_backward(loss_d, retain_graph=True, inputs=list(self.discriminator.parameters()))
-        self.manual_backward(loss_g, inputs=list(self.generator.parameters()))
-        grad_norm = gradient_norm(self.generator.parameters())
-        opt_d.step()
-        opt_g.step()
-        if self.loss.after_discriminator_step is not None:
-            self.loss.after_discriminator_step(self.discriminator)
-        if self.generator_ema is not None:
-            self.generator_ema.update_parameters(self.generator)
-        return {"train/loss_d": loss_d.detach(), **self.verdict_values(real_judged, fake_judged), **terms_d,
-                "train/grad_norm_g": grad_norm, "train/loss_g": loss_g.detach(), **terms_g}
-
-    # ------------------------------------------------------------------ the two objectives
-    def discriminator_objective(self, real: Judgement, fake: Judgement, real_seen: Tensor,
-                                fake_seen: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
-        """D's loss on one real and one fake batch, and its extra terms (detached, for logging)."""
-        loss = self.loss.discriminator_loss(real.logits, fake.logits)
-        terms = self.discriminator_terms(real, fake)
-        if self.loss.penalty is not None:  # e.g. WGAN-GP's gradient penalty, on D's logits under the real condition
-            terms = {**terms, "train/penalty": self.loss.penalty(self.logits_under(real.condition), real_seen, fake_seen)}
-        for term in terms.values():
-            loss = loss + term
-        check_finite("loss_d", loss, self.where)
-        return loss, {name: term.detach() for name, term in terms.items()}
-
-    def generator_objective(self, fake: Judgement, real: Judgement | None) -> tuple[Tensor, dict[str, Tensor]]:
-        """G's loss on a fake batch (and the real one, for losses that compare), and its extra terms (detached)."""
-        if self.loss.generator_needs_real:
-            loss = self.loss.generator_loss(real.logits, fake.logits)
-        else:
-            loss = self.loss.generator_loss(fake.logits)
-        terms = self.generator_terms(fake, real)
-        for term in terms.values():
-            loss = loss + term
-        check_finite("loss_g", loss, self.where)
-        return loss, {name: term.detach() for name, term in terms.items()}
-
-    def logits_under(self, condition: Tensor | None) -> Callable[[Tensor], Tensor]:
-        """D as a function ``samples -> logits`` under a fixed condition: what a penalty differentiates."""
-        return lambda samples: self.judge(samples, condition).logits
-
-    def verdict_values(self, real: Judgement, fake: Judgement) -> dict[str, Tensor]:
-        """The training scalars of D's verdicts: D(x) and D(G(z)) as probabilities, or a critic's raw outputs."""
-        real_logits, fake_logits = real.logits.detach(), fake.logits.detach()
-        if self.loss.critic:  # a Wasserstein critic's output is a score, not a logit: its means and their gap
-            critic_real, critic_fake = real_logits.mean(), fake_logits.mean()
-            return {"train/critic_real": critic_real, "train/critic_fake": critic_fake,
-                    "train/wasserstein_estimate": critic_real - critic_fake}
-        return {"train/d_real": torch.sigmoid(real_logits).mean(), "train/d_fake": torch.sigmoid(fake_logits).mean()}
-
-    def log_training_values(self, values: dict[str, Tensor], last_of_epoch: bool) -> None:
-        """Write this step's training scalars to the loggers, every ``trainer.log_every_n_steps`` steps.
-
-        They go to the loggers directly (``logger.log_metrics``, at ``steps_done``) rather than through
-        ``self.log``, which walks Lightning's result collection at every call, a large share of a small
-        GAN's step (experiments/benchmarks/README.md, training overhead).  Per-step values need none of
-        what it adds (no epoch reduction, no cross-process sync: Lightning loggers write on rank zero only).
-        The progress bar and ``trainer.callback_metrics`` still get them through ``self.log``, every
-        ``PROGRESS_EVERY`` steps and at the end of each epoch.
-        """
-        trainer = self.trainer
-        if self.steps_done % trainer.log_every_n_steps == 0 and self.loggers:
-            scalars = dict(zip(values, torch.stack(list(values.values())).tolist()))
-            for logger in self.loggers:
-                logger.log_metrics(scalars, step=self.steps_done)
-        shown = self.steps_done % PROGRESS_EVERY == 0 and trainer.progress_bar_callback is not None
-        if shown or last_of_epoch:  # the bar when there is one; callback_metrics (the run's summary) at epoch end
-            self.log_dict(values, prog_bar=True, logger=False, batch_size=1)
-        if last_of_epoch:  # checkpoint names count GAN steps, as TensorBoard's x axis does (not optimiser steps)
-            self.log("step", float(self.steps_done + 1), logger=False, batch_size=1)
-
-    def where(self) -> str:
-        return f"global step {self.global_step} (GAN step {self.steps_done}, epoch {self.current_epoch})"
-
-    # ------------------------------------------------------------------ validation
     def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
         real, labels = batch
         keep = len(real) - len(real) % self.pack  # whole packs (the last batch may be short)
@@ -385,7 +358,6 @@ class GANModule(GeneratorSampling, pl.LightningModule):
             judged = self.judge(pack_samples(real[:keep], self.pack), condition)
             self.log("val/d_real", torch.sigmoid(judged.logits).mean(), batch_size=keep, sync_dist=True)
 
-    # ------------------------------------------------------------------ checkpoints
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         if self.run_config is not None:
             checkpoint["gan_lab_config"] = self.run_config
@@ -399,3 +371,44 @@ class GANModule(GeneratorSampling, pl.LightningModule):
         self.steps_done = int(checkpoint.get("gan_lab_steps_done", self.steps_done))
         if "rng_states" in checkpoint:
             restore_rng_states(checkpoint["rng_states"])
+
+
+def as_judgement(output: Any, condition: Tensor | None, batch_size: int) -> Judgement:
+    """D's output as a :class:`Judgement`; anything but logits ``(N,)``, or a tuple starting with them, fails here."""
+    if type(output) is Tensor and output.ndim == 1 and len(output) == batch_size:  # the common case, checked first
+        return Judgement(output, (), condition)
+    if isinstance(output, Tensor):
+        logits, extras = output, ()
+    elif isinstance(output, (tuple, list)) and output and isinstance(output[0], Tensor):
+        logits, extras = output[0], tuple(output[1:])
+    else:
+        logits, extras = None, ()
+    if logits is None or logits.shape != (batch_size,):
+        got = tuple(logits.shape) if logits is not None else type(output).__name__
+        raise DiscriminatorContractError(
+            f"The discriminator must return its logits as a tensor of shape ({batch_size},), one per sample (or "
+            f"pack), or a tuple (logits, *auxiliary outputs); it returned {got}. Auxiliary outputs reach a "
+            "variant's discriminator_terms/generator_terms through Judgement.extras (docs/extending.md)."
+        )
+    return Judgement(logits, extras, condition)
+
+
+def gradient_norm(parameters: Iterable[nn.Parameter]) -> Tensor:
+    """The Euclidean norm of all gradients together (0 for parameters without one)."""
+    grads = [p.grad for p in parameters if p.grad is not None]
+    if not grads:
+        return torch.zeros(())
+    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+
+
+@contextmanager
+def frozen(network: nn.Module) -> Iterator[None]:
+    """Inside the block, ``network``'s parameters get no gradient; those that had one get it back after."""
+    trainable = [p for p in network.parameters() if p.requires_grad]
+    for p in trainable:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in trainable:
+            p.requires_grad_(True)

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 from PIL import Image, ImageDraw
 
-from gan_lab.evaluation.metric import EvaluationError
+from gan_lab.errors import EvaluationError
 
 #: The images that are animated, and the GIF each becomes.
 ANIMATED = {"game/field": "game.gif", "samples/grid": "samples.gif"}

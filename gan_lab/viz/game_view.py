@@ -10,13 +10,19 @@ off.  The numbers and the figure are in :mod:`gan_lab.viz`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from torch import Tensor
 
-from gan_lab.evaluation.metric import EvaluationError, RealData, Value, is_2d
+from gan_lab.data.base import is_2d
+from gan_lab.errors import EvaluationError
 from gan_lab.viz.field import game_field
 from gan_lab.viz.figure import default_arrow_scale, field_figure
 from gan_lab.metrics.js_grid import square_box
 from gan_lab.viz.plots import figure_to_image
+
+if TYPE_CHECKING:  # the evaluation hands the view its real data; viz imports nothing else of it
+    from gan_lab.evaluation.metric import RealData, Value
 
 
 class GameView:

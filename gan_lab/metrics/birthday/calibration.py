@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from gan_lab.metrics.birthday_batches import Sampler, _batches, _check_sizes, _random_subsets, _scan, _stream_seeds
-from gan_lab.metrics.birthday_support import calibrated_threshold
+from gan_lab.metrics.birthday.batches import Sampler, draw_batches, check_sizes, random_subsets, scan_batches, stream_seeds
+from gan_lab.metrics.birthday.support import calibrated_threshold
 
 #: Fresh real batches per calibration batch used to measure the reference collision rate P0 (default).
 REFERENCE_TRIALS_PER_TRIAL = 10
@@ -67,20 +67,20 @@ def calibrate_birthday(
             uses, so both give the same calibration).
         num_reference_trials: fresh real batches for P0; default ``10 * num_trials``.
     """
-    _check_sizes(batch_size, num_trials)
+    check_sizes(batch_size, num_trials)
     if num_reference_trials is None:
         num_reference_trials = REFERENCE_TRIALS_PER_TRIAL * num_trials
     if num_reference_trials < 1:
         raise ValueError(f"need num_reference_trials >= 1, got {num_reference_trials}.")
-    _, reference_seed = _stream_seeds(seed)
+    _, reference_seed = stream_seeds(seed)
     generator = torch.Generator().manual_seed(reference_seed)
-    calibration_minima = _scan(_batches(reference, batch_size, num_trials, generator, "reference"), 0)[0]
+    calibration_minima = scan_batches(draw_batches(reference, batch_size, num_trials, generator, "reference"), 0)[0]
     threshold = calibrated_threshold(calibration_minima)
     if callable(reference):
-        fresh = _batches(reference, batch_size, num_reference_trials, generator, "reference")
+        fresh = draw_batches(reference, batch_size, num_reference_trials, generator, "reference")
     else:
-        fresh = _random_subsets(reference, batch_size, num_reference_trials, generator)
-    fresh_minima = _scan(fresh, 0)[0]
+        fresh = random_subsets(reference, batch_size, num_reference_trials, generator)
+    fresh_minima = scan_batches(fresh, 0)[0]
     collisions = int((fresh_minima <= threshold).sum())
     return BirthdayCalibration(
         threshold=threshold,

@@ -27,12 +27,12 @@ class ClosestPair(NamedTuple):
     trial: int
 
 
-def _check_sizes(batch_size: int, num_trials: int) -> None:
+def check_sizes(batch_size: int, num_trials: int) -> None:
     if batch_size < 2 or num_trials < 1:
         raise ValueError(f"need batch_size >= 2 and num_trials >= 1, got {batch_size} and {num_trials}.")
 
 
-def _stream_seeds(seed: int) -> tuple[int, int]:
+def stream_seeds(seed: int) -> tuple[int, int]:
     """Independent seeds for the sampler's and the reference's generators."""
     sample_seed, reference_seed = (int(s) for s in np.random.SeedSequence(seed).generate_state(2))
     return sample_seed, reference_seed
@@ -51,7 +51,7 @@ def _check_sampler_signature(source, name: str) -> None:
         pass
 
 
-def _batches(
+def draw_batches(
     source: Sampler, batch_size: int, num_trials: int, generator: torch.Generator, name: str
 ) -> Iterator[Tensor]:
     """Yield ``num_trials`` batches of ``batch_size`` samples as they came, (s, *sample_shape)."""
@@ -75,14 +75,14 @@ def _batches(
         yield samples[trial * batch_size : (trial + 1) * batch_size]
 
 
-def _random_subsets(source, batch_size: int, num_batches: int, generator: torch.Generator) -> Iterator[Tensor]:
+def random_subsets(source, batch_size: int, num_batches: int, generator: torch.Generator) -> Iterator[Tensor]:
     """``num_batches`` random subsets of ``batch_size`` distinct samples of a tensor/array."""
     samples = _as_tensor(source)
     for _ in range(num_batches):
         yield samples[torch.randperm(len(samples), generator=generator)[:batch_size]]
 
 
-def _scan(batches, num_pairs: int) -> tuple[np.ndarray, list[ClosestPair], np.ndarray]:
+def scan_batches(batches, num_pairs: int) -> tuple[np.ndarray, list[ClosestPair], np.ndarray]:
     """Per-trial minimum distances, and the ``num_pairs`` closest pairs over all trials with their samples."""
     minima = []
     best: list[tuple[ClosestPair, np.ndarray]] = []  # running top num_pairs: memory stays O(num_pairs)
