@@ -4,9 +4,18 @@ notebooks, packaging) and ``experiments/`` (the studies' tooling)."""
 
 from __future__ import annotations
 
+import os
 import socket
 
 import pytest
+import torch
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # The README's command runs one pytest-xdist worker per core: each worker, and every process it starts (the
+    # CLI, notebook kernels), computes on one thread, so that the workers share the machine instead of contending.
+    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[variable] = "1"
+    torch.set_num_threads(1)
 
 
 @pytest.fixture(autouse=True)
