@@ -10,7 +10,7 @@ gradients (``gan_lab.training.module.frozen`` on both sides), the same losses wi
 norm, the update of the generator's weight average where the config keeps
 one (the digits default), and the same five scalars to TensorBoard every step
 (``log_every_n_steps=1`` on the Lightning side).  Hydra overrides given on the
-command line apply to every case, e.g. ``data.steps_per_batch=1``: each case
+command line apply to every case, e.g. ``data.steps_per_loader_batch=1``: each case
 runs with its data set's configured steps per loader batch (8 for the 2D
 mixtures) unless told otherwise, and both sides take that many steps per
 loader batch.
@@ -89,7 +89,7 @@ class PlainLoop:
         self.step = 0
 
     def run(self, batches: int) -> float:
-        """Train on ``batches`` loader batches (``steps_per_batch`` steps each); return the wall time they took."""
+        """Train on ``batches`` loader batches (``steps_per_loader_batch`` steps each); return the wall time they took."""
         generator, discriminator, loss = self.generator, self.discriminator, self.loss
         start = time.perf_counter()
         for _ in range(batches):
@@ -148,23 +148,23 @@ class Interleave(pl.Callback):
 
 def measure(overrides: list[str], steps: int, block_steps: int, log_dir: Path) -> dict[str, float]:
     model, datamodule = build(overrides, log_dir)
-    steps_per_batch = datamodule.steps_per_batch
-    block = max(1, block_steps // steps_per_batch)  # loader batches per block
-    batches = max(2 * block, steps // steps_per_batch)
+    steps_per_loader_batch = datamodule.steps_per_loader_batch
+    block = max(1, block_steps // steps_per_loader_batch)  # loader batches per block
+    batches = max(2 * block, steps // steps_per_loader_batch)
     interleave = Interleave(PlainLoop(overrides, log_dir), block)
     trainer = pl.Trainer(
-        accelerator="cpu", devices=1, max_epochs=-1, max_steps=2 * steps_per_batch * (batches + block),  # 2 a step
+        accelerator="cpu", devices=1, max_epochs=-1, max_steps=2 * steps_per_loader_batch * (batches + block),  # 2 a step
         limit_val_batches=0, num_sanity_val_steps=0, log_every_n_steps=1, enable_checkpointing=False,
         enable_progress_bar=False, enable_model_summary=False, callbacks=[interleave],
         logger=pl.loggers.TensorBoardLogger(log_dir, name="lightning"),
     )
     trainer.fit(model, datamodule=datamodule)
     pairs = interleave.pairs()
-    timed_steps = block * steps_per_batch * len(pairs)
+    timed_steps = block * steps_per_loader_batch * len(pairs)
     return {"lightning_rate": timed_steps / sum(lightning for _, lightning in pairs),
             "plain_rate": timed_steps / sum(plain for plain, _ in pairs),
             "ratio": statistics.median(plain / lightning for plain, lightning in pairs), "pairs": len(pairs),
-            "steps_per_batch": steps_per_batch}
+            "steps_per_loader_batch": steps_per_loader_batch}
 
 
 def nvml_check_cost(steps: int = 500) -> tuple[float, float]:
@@ -198,7 +198,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=3200, help="Lightning training steps per case (as many plain steps)")
     parser.add_argument("--block", type=int, default=80, help="training steps per block of each side")
-    parser.add_argument("overrides", nargs="*", help="Hydra overrides for every case, e.g. data.steps_per_batch=1")
+    parser.add_argument("overrides", nargs="*", help="Hydra overrides for every case, e.g. data.steps_per_loader_batch=1")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -213,7 +213,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     for name, row in sorted(rows, key=lambda item: -item[1]["ratio"]):  # the worst last
         extra_ms = 1000 / row["lightning_rate"] - 1000 / row["plain_rate"]
-        print(f"| {name} | {row['steps_per_batch']} | {row['lightning_rate']:.1f} | {row['plain_rate']:.1f} | "
+        print(f"| {name} | {row['steps_per_loader_batch']} | {row['lightning_rate']:.1f} | {row['plain_rate']:.1f} | "
               f"{extra_ms:.2f} | {row['ratio']:.3f} ({row['pairs']} pairs) |")
     if not torch.cuda.is_available():
         with_check, without = nvml_check_cost()

@@ -42,7 +42,7 @@ MODELS = ("gan", "minibatch_gan")
 DATASETS = ("ring8", "grid25", "stacked_digits")
 TWO_D = ("ring8", "grid25")
 #: --quick: a smoke test of the whole pipeline (every 2D variant, the metrics, the report), not a result.
-QUICK = ["trainer.max_epochs=5", "data.num_samples=6000"]
+QUICK = ["trainer.max_epochs=5", "data.dataset_size=6000"]
 #: What each cell records: the evaluation's final values.
 RECORDED = (
     "metrics/modes_covered",
@@ -54,7 +54,8 @@ RECORDED = (
     "metrics/birthday_support_size_low",
     "metrics/birthday_collision_rate",
 )
-#: The settings the report lists for each data set (from its minibatch_gan cells, which have them all).
+#: The settings the report lists for each data set (from its minibatch_gan cells, which have them all), named as
+#: the records' configs name them (the records were made before data.num_samples became data.dataset_size).
 SHOWN_SETTINGS = (
     "data.num_samples", "data.val_fraction", "data.batch_size", "trainer.max_epochs",
     "model.optimizer_g.lr", "model.optimizer_d.lr", "model.optimizer_g.betas", "model.d_steps_per_g_step",

@@ -42,7 +42,7 @@ VARIANTS = {
 RECORDED = ("metrics/modes_covered", "metrics/high_quality_fraction", "metrics/mode_kl", "metrics/js_grid",
             "metrics/birthday_support_size", "metrics/fid")
 #: --quick: every part of the pipeline on a few short runs, not a result.
-QUICK = ["data.num_samples=2100", "evaluation.metrics.birthday.num_trials=10"]
+QUICK = ["data.dataset_size=2100", "evaluation.metrics.birthday.num_trials=10"]
 
 
 def study_cells(datasets, variants, seeds: int, epochs: int, full_epochs: int, curve_every: int, out: Path,

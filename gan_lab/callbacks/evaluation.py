@@ -91,7 +91,7 @@ class Evaluation(pl.Callback):
         latent_seed: seed of the latent noise: every evaluation scores the same noise, so epochs compare.
         real_seed: seed of the draw of real training samples.
         metric_seed: seed of the metrics' random parts (IS split shuffle, KID subsets, birthday batches).
-        num_images: generated images in ``samples/grid``; num_points: points in ``samples/scatter``.
+        grid_images: generated images in ``samples/grid``; scatter_points: points in ``samples/scatter``.
         game: GAN Lab's view of the game (``game/field``), drawn for 2D data only; ``None``: not drawn.
         animation: saves ``game/field`` or ``samples/grid`` frames and writes the run's GIF; ``None``: no GIF.
     """
@@ -105,8 +105,8 @@ class Evaluation(pl.Callback):
         latent_seed: int = 0,
         real_seed: int = 0,
         metric_seed: int = 0,
-        num_images: int = 64,
-        num_points: int = 2000,
+        grid_images: int = 64,
+        scatter_points: int = 2000,
         game: GameView | None = None,
         animation: Animation | None = None,
     ) -> None:
@@ -125,7 +125,7 @@ class Evaluation(pl.Callback):
         self.evaluator_choice, self.evaluator_weights = evaluator, evaluator_weights
         self.num_samples = int(num_samples)
         self.latent_seed, self.real_seed, self.metric_seed = int(latent_seed), int(real_seed), int(metric_seed)
-        self.num_images, self.num_points = int(num_images), int(num_points)
+        self.grid_images, self.scatter_points = int(grid_images), int(scatter_points)
         #: The last evaluation's values: ``metrics/...``, ``reference/...`` and ``settings/...``.
         self.results: dict[str, Value] = {}
         self.evaluator: Evaluator | None = None
@@ -269,10 +269,10 @@ class Evaluation(pl.Callback):
     def _images(self, trainer: pl.Trainer, pl_module: pl.LightningModule, fake: Scored, step: int) -> dict:
         images = {}
         if fake.samples.ndim == 4:  # (N, C, H, W)
-            images["samples/grid"] = image_grid(fake.samples[: self.num_images])
+            images["samples/grid"] = image_grid(fake.samples[: self.grid_images])
         elif fake.samples.ndim == 2 and fake.samples.shape[1] == 2:  # 2D points
             centers = getattr(trainer.datamodule, "centers", None)
-            figure = scatter_figure(fake.samples[: self.num_points], centers, title="generated samples")
+            figure = scatter_figure(fake.samples[: self.scatter_points], centers, title="generated samples")
             images["samples/scatter"] = figure_to_image(figure)
         if fake.condition_kind is not None and fake.samples.ndim == 4:  # one row per class (or code value)
             tag = "samples/by_class" if fake.condition_kind == "class" else "samples/by_code"

@@ -186,7 +186,7 @@ def check_device(device: Device, precision: str, case: str, steps: int, work: Pa
 
     row = Row(device.label, precision, case)
     base = ["data=digits", *CASES[case], *QUIET, *device.trainer_overrides(), f"trainer.precision={precision}",
-            "trainer.max_epochs=2", f"trainer.limit_train_batches={steps // 2}", "data.steps_per_batch=1",
+            "trainer.max_epochs=2", f"trainer.limit_train_batches={steps // 2}", "data.steps_per_loader_batch=1",
             "trainer.check_val_every_n_epoch=1", "trainer.limit_val_batches=1", "seed=0"]
     if device.kind == "cuda":
         torch.cuda.reset_peak_memory_stats(device.index)

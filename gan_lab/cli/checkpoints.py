@@ -9,6 +9,7 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from gan_lab.cli.compose import RENAMED_SETTINGS
 from gan_lab.errors import ConfigError
 
 
@@ -74,16 +75,27 @@ REMOVED_SETTINGS = ("evaluation.every_n_epochs",)
 
 def run_config(checkpoint: dict[str, Any]) -> DictConfig:
     """The resolved training config stored in a gan_lab checkpoint, in today's terms: moved ``_target_``s renamed
-    (:func:`current_target`), removed settings dropped."""
+    (:func:`current_target`), renamed settings under their new names, removed settings dropped."""
     config = with_current_targets(checkpoint["gan_lab_config"])
-    for key in REMOVED_SETTINGS:
-        *parents, last = key.split(".")
-        node = config
-        for parent in parents:
-            node = node.get(parent) if isinstance(node, dict) else None
-        if isinstance(node, dict):
-            node.pop(last, None)
+    for old, new in RENAMED_SETTINGS.items():
+        parent, key = _parent(config, old)
+        if parent is not None and key in parent:
+            new_parent, new_key = _parent(config, new)
+            new_parent[new_key] = parent.pop(key)
+    for removed in REMOVED_SETTINGS:
+        parent, key = _parent(config, removed)
+        if parent is not None:
+            parent.pop(key, None)
     return OmegaConf.create(config)
+
+
+def _parent(config: dict[str, Any], dotted: str) -> tuple[dict[str, Any] | None, str]:
+    """The dict that holds the dotted key ``a.b.c`` (``config["a"]["b"]``), if there is one, and the last part."""
+    *parents, last = dotted.split(".")
+    node: Any = config
+    for parent in parents:
+        node = node.get(parent) if isinstance(node, dict) else None
+    return (node if isinstance(node, dict) else None), last
 
 
 def load_model(path: str | Path):

@@ -30,6 +30,15 @@ MOVED_SETTINGS = {
     "model.discriminator.": "net.discriminator.",
     "evaluation.every_n_epochs": "trainer.check_val_every_n_epoch",
 }
+#: Settings renamed so that one word means one thing (a loader batch is not a GAN step's batch; the data set's
+#: size is not the evaluation's sample): old checkpoints' configs are read with the new names too.
+RENAMED_SETTINGS = {
+    "data.num_samples": "data.dataset_size",
+    "data.steps_per_batch": "data.steps_per_loader_batch",
+    "evaluation.num_points": "evaluation.scatter_points",
+    "evaluation.num_images": "evaluation.grid_images",
+}
+MOVED_SETTINGS.update(RENAMED_SETTINGS)
 _OVERRIDE = re.compile(r"^(?P<prefix>[+~]*)(?P<key>[^=]*)(?P<rest>=.*)?$")
 
 

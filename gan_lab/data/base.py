@@ -15,7 +15,7 @@ rest of the framework what it knows about the data:
   reference the metric callbacks compare the generator against.
 
 Batches are ``(x, y)`` pairs, ``y`` being the class (or mixture component)
-of each sample: ``x`` of shape ``(B, *shape)``.  With ``steps_per_batch = S > 1``
+of each sample: ``x`` of shape ``(B, *shape)``.  With ``steps_per_loader_batch = S > 1``
 a training batch holds S batches at once, ``x`` of shape ``(S, B, *shape)``
 (``y``: ``(S, B)``), and the GAN module takes S training steps on it, one per
 batch of B: the same steps on the same data as S loader batches of B, with
@@ -79,12 +79,12 @@ class TensorDataModule(pl.LightningDataModule, ABC):
         val_fraction: float = 0.1,
         split_seed: int = 0,
         passes_per_epoch: int = 1,
-        steps_per_batch: int = 1,
+        steps_per_loader_batch: int = 1,
     ) -> None:
         super().__init__()
         check_positive("data.batch_size", batch_size)
         check_positive("data.passes_per_epoch", passes_per_epoch)
-        check_positive("data.steps_per_batch", steps_per_batch)
+        check_positive("data.steps_per_loader_batch", steps_per_loader_batch)
         if not 0 < val_fraction < 1:
             raise ConfigError(f"data.val_fraction must be in (0, 1), got {val_fraction!r}.")
         self.batch_size = int(batch_size)
@@ -94,7 +94,7 @@ class TensorDataModule(pl.LightningDataModule, ABC):
         self.passes_per_epoch = int(passes_per_epoch)
         # Training steps per loader batch (see the module docstring): Lightning's fixed work per loader
         # batch is shared by this many steps of a small network (experiments/benchmarks/README.md).
-        self.steps_per_batch = int(steps_per_batch)
+        self.steps_per_loader_batch = int(steps_per_loader_batch)
         self.val_fraction = float(val_fraction)
         self.split_seed = int(split_seed)
         self._train: TensorDataset | None = None
@@ -129,12 +129,12 @@ class TensorDataModule(pl.LightningDataModule, ABC):
                 f"data.batch_size={self.batch_size} is larger than the training set of {self.name} "
                 f"({len(train_idx)} samples); choose data.batch_size <= {len(train_idx)}."
             )
-        per_loader_batch = self.steps_per_batch * self.batch_size
+        per_loader_batch = self.steps_per_loader_batch * self.batch_size
         if per_loader_batch > self.passes_per_epoch * len(train_idx):
             raise ConfigError(
-                f"A loader batch holds data.steps_per_batch={self.steps_per_batch} batches of data.batch_size="
+                f"A loader batch holds data.steps_per_loader_batch={self.steps_per_loader_batch} batches of data.batch_size="
                 f"{self.batch_size}, {per_loader_batch} samples: more than an epoch of {self.name} has "
-                f"({self.passes_per_epoch * len(train_idx)}), so no step would run; choose data.steps_per_batch <= "
+                f"({self.passes_per_epoch * len(train_idx)}), so no step would run; choose data.steps_per_loader_batch <= "
                 f"{max(1, self.passes_per_epoch * len(train_idx) // self.batch_size)}."
             )
         self._train = TensorDataset(x[train_idx], y[train_idx])
@@ -167,8 +167,8 @@ class TensorDataModule(pl.LightningDataModule, ABC):
         # indexing; batch_size=None tells the DataLoader not to collate again.
         # Without replacement, RandomSampler draws passes_per_epoch fresh permutations one after the other.
         passes = RandomSampler(self.train_set, num_samples=self.passes_per_epoch * len(self.train_set))
-        sampler = BatchSampler(passes, self.steps_per_batch * self.batch_size, drop_last=True)
-        data = self.train_set if self.steps_per_batch == 1 else StackedBatches(self.train_set, self.steps_per_batch)
+        sampler = BatchSampler(passes, self.steps_per_loader_batch * self.batch_size, drop_last=True)
+        data = self.train_set if self.steps_per_loader_batch == 1 else StackedBatches(self.train_set, self.steps_per_loader_batch)
         return DataLoader(data, sampler=sampler, batch_size=None)
 
     def val_dataloader(self) -> DataLoader:

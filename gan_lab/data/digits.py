@@ -77,17 +77,17 @@ class StackedDigitsDataModule(TensorDataModule):
     """Stacked digits: 3 x 8 x 8 images of three independent digits, 1,000 classes.
 
     The data set is generated deterministically from ``data_seed``; its size is
-    ``num_samples``.  With 1,797 source digits there are far more possible
+    ``dataset_size``.  With 1,797 source digits there are far more possible
     images than samples, so real samples rarely repeat.
     """
 
     shape = (3, 8, 8)
     num_classes = 1000
 
-    def __init__(self, num_samples: int = 50_000, data_seed: int = 0, **loader_kwargs) -> None:
+    def __init__(self, dataset_size: int = 50_000, data_seed: int = 0, **loader_kwargs) -> None:
         super().__init__(**loader_kwargs)
-        check_positive("data.num_samples", num_samples)
-        self.num_samples = int(num_samples)
+        check_positive("data.dataset_size", dataset_size)
+        self.dataset_size = int(dataset_size)
         self.data_seed = int(data_seed)
 
     @property
@@ -96,4 +96,4 @@ class StackedDigitsDataModule(TensorDataModule):
 
     def load(self) -> tuple[Tensor, Tensor]:
         images, labels = load_digit_images()
-        return stack_digits(images, labels, self.num_samples, self.data_seed)
+        return stack_digits(images, labels, self.dataset_size, self.data_seed)

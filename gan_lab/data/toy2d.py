@@ -45,7 +45,7 @@ class GaussianMixtureDataModule(TensorDataModule):
         self,
         centers: Sequence[Sequence[float]],
         std: float,
-        num_samples: int = 50_000,
+        dataset_size: int = 50_000,
         data_seed: int = 0,
         name: str = "gaussian_mixture",
         **loader_kwargs,
@@ -55,9 +55,9 @@ class GaussianMixtureDataModule(TensorDataModule):
         if self.centers.ndim != 2 or self.centers.shape[1] != 2 or len(self.centers) == 0:
             raise ConfigError(f"data.centers must be a non-empty list of [x, y] pairs, got shape {tuple(self.centers.shape)}.")
         check_positive("data.std", std)
-        check_positive("data.num_samples", num_samples)
+        check_positive("data.dataset_size", dataset_size)
         self.std = float(std)
-        self.num_samples = int(num_samples)
+        self.dataset_size = int(dataset_size)
         self.data_seed = int(data_seed)
         self.num_classes = len(self.centers)
         self._name = name
@@ -68,8 +68,8 @@ class GaussianMixtureDataModule(TensorDataModule):
 
     def load(self) -> tuple[Tensor, Tensor]:
         g = torch.Generator().manual_seed(self.data_seed)
-        labels = torch.randint(self.num_classes, (self.num_samples,), generator=g)
-        noise = torch.randn(self.num_samples, 2, generator=g) * self.std
+        labels = torch.randint(self.num_classes, (self.dataset_size,), generator=g)
+        noise = torch.randn(self.dataset_size, 2, generator=g) * self.std
         return self.centers[labels] + noise, labels
 
 

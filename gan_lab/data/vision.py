@@ -143,7 +143,7 @@ class TorchvisionDataModule(TensorDataModule):
             under a DCGAN); ``None`` keeps 28 (MNIST) or 32 (CIFAR-10).
         max_samples: keep only the first ``max_samples`` images in file
             order (a quick, deterministic smaller data set); ``None`` keeps all.
-        batch_size, val_fraction, split_seed, passes_per_epoch, steps_per_batch: see :class:`TensorDataModule`.
+        batch_size, val_fraction, split_seed, passes_per_epoch, steps_per_loader_batch: see :class:`TensorDataModule`.
     """
 
     num_classes = 10

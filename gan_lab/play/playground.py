@@ -14,7 +14,7 @@ same on the ``GANModule`` that ``gan-lab-train`` trains, built from the same Hyd
     pg.widget()                         # in Jupyter: play, pause, step, change settings (gan_lab.play.widget)
 
 Training goes through :class:`gan_lab.play.session.TrainingSession`: the real fit loop, paused between steps,
-with one GAN step per loader batch (``data.steps_per_batch=1``).  So ``gan-lab-train <pg.to_overrides()>``
+with one GAN step per loader batch (``data.steps_per_loader_batch=1``).  So ``gan-lab-train <pg.to_overrides()>``
 with the same seed ends with the same weights, bit for bit, as long as only steps were taken since the
 last :meth:`reset` (a one-player step, or a change of loss, rate or optimiser mid-game, is a history the
 command line cannot replay: :attr:`replayable` says whether the line reproduces the weights).
@@ -54,7 +54,7 @@ from gan_lab.training.checks import build_optimizer
 #: The two players, as the methods name them (``"g"`` and ``"d"`` are accepted too).
 PLAYERS = {"generator": 0, "discriminator": 1, "g": 0, "d": 1}
 #: What the playground adds to every config: one GAN step per loader batch, no metrics callback, no files.
-PLAYGROUND_OVERRIDES = ("data.steps_per_batch=1", "evaluation=none")
+PLAYGROUND_OVERRIDES = ("data.steps_per_loader_batch=1", "evaluation=none")
 #: The curves of the strip under the view (what GAN Lab plots, plus D's two verdicts).
 CURVES = ("loss_d", "loss_g", "d_real", "d_fake", "js_grid", "modes")
 
@@ -112,7 +112,7 @@ class Playground:
 
         datamodule, module = build(self._cfg)
         if self.drawn_points is not None:
-            datamodule = PointSetDataModule(self.drawn_points, batch_size=self._cfg.data.batch_size, steps_per_batch=1)
+            datamodule = PointSetDataModule(self.drawn_points, batch_size=self._cfg.data.batch_size, steps_per_loader_batch=1)
         settings = {**self._cfg.trainer, "max_epochs": -1, "max_steps": -1, "enable_checkpointing": False,
                     "enable_progress_bar": False, "enable_model_summary": False, "limit_val_batches": 0,
                     "num_sanity_val_steps": 0}  # the game runs until closed, writes nothing, validates nothing

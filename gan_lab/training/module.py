@@ -22,7 +22,7 @@ sampling, the evaluation and the game view all see the same game:
 * :meth:`GANModule.judge` runs D on samples under their condition and returns a :class:`Judgement`;
 * :meth:`GANModule.discriminator_terms` / :meth:`GANModule.generator_terms` add named loss terms.
 
-Shapes: a loader batch ``(x, y)`` is ``(B, *shape), (B,)``; a data module with ``steps_per_batch = S`` hands over
+Shapes: a loader batch ``(x, y)`` is ``(B, *shape), (B,)``; a data module with ``steps_per_loader_batch = S`` hands over
 ``(S, B, *shape), (S, B)``, S steps on S batches (``gan_lab.data.base``).  With ``pack = m`` (PacGAN,
 :mod:`gan_lab.training.packing`) D judges ``B / m`` packs of m samples.  The two speed devices that the step needs
 on a CPU (a fast attribute path, direct logging) are in :mod:`gan_lab.training.speed`.

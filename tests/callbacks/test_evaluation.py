@@ -98,7 +98,7 @@ def test_training_returns_the_final_evaluation_with_the_evaluators_hash(digits_r
 
 
 def test_grid25_run_logs_the_2d_tags(tmp_path):
-    accumulator, values = train_small("grid25", tmp_path, ["data.num_samples=2000"])
+    accumulator, values = train_small("grid25", tmp_path, ["data.dataset_size=2000"])
     scalars = set(accumulator.Tags()["scalars"])
     infinite = {tag for tag, value in values.items() if not isinstance(value, str) and value == float("inf")}
     on_points = {"metrics/fid", "metrics/kid", "metrics/kid_std"}  # not computed on raw 2D points: settings/ says why
@@ -126,14 +126,14 @@ def test_a_one_epoch_run_ends_with_an_evaluation(tmp_path):
 
 
 def test_cadence_evaluates_every_n_epochs_and_at_the_end(tmp_path):
-    accumulator, _ = train_small("ring8", tmp_path, ["data.num_samples=1000", "trainer.check_val_every_n_epoch=2",
+    accumulator, _ = train_small("ring8", tmp_path, ["data.dataset_size=1000", "trainer.check_val_every_n_epoch=2",
                                                      "trainer.max_epochs=3"])
     steps = [event.step for event in accumulator.Scalars("metrics/modes_covered")]
     assert len(steps) == 2 and steps[0] < steps[1]  # after epoch 2, and the final one after epoch 3
 
 
 def test_evaluation_none_logs_no_metrics(tmp_path):
-    cfg = compose_config([*tiny_overrides("ring8"), "data.num_samples=1000", *NO_METRICS], tmp_path)
+    cfg = compose_config([*tiny_overrides("ring8"), "data.dataset_size=1000", *NO_METRICS], tmp_path)
     values = train(cfg, tmp_path)
     assert not any(tag.startswith("metrics/") for tag in events(tmp_path).Tags()["scalars"])
     assert not any(tag.startswith("metrics/") for tag in values)
@@ -150,7 +150,7 @@ def test_fid_with_too_few_samples_fails_before_training(tmp_path):
 
 
 def test_birthday_trials_beyond_the_sample_fail_before_training(tmp_path):
-    cfg = compose_config([*tiny_overrides("ring8"), "data.num_samples=1000", "evaluation.num_samples=500"], tmp_path)
+    cfg = compose_config([*tiny_overrides("ring8"), "data.dataset_size=1000", "evaluation.num_samples=500"], tmp_path)
     with pytest.raises(Exception) as info:
         train(cfg, tmp_path)  # the default 100 trials of 50 need 5,000 samples
     assert "exceeds evaluation.num_samples=500" in user_message(info.value)
@@ -250,7 +250,7 @@ def final_weights(run_dir):
 @pytest.mark.parametrize("data", ["grid25", "digits"])  # digits: an evaluator network is built (and loaded)
 def test_evaluation_does_not_change_training(tmp_path, data):
     # Evaluating after every epoch must leave every random stream of training alone: same final weights.
-    common = [*tiny_overrides(data), "trainer.max_epochs=3", *(["data.num_samples=2000"] if data == "grid25" else [])]
+    common = [*tiny_overrides(data), "trainer.max_epochs=3", *(["data.dataset_size=2000"] if data == "grid25" else [])]
     for name, extra in (("evaluated", SMALL_METRICS), ("plain", NO_METRICS)):
         train(compose_config([*common, *extra], tmp_path / name), tmp_path / name)
     if data == "grid25":

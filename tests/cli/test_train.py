@@ -16,30 +16,28 @@ from gan_lab.cli.train import train, user_message
 TRAIN_TAGS = {"train/loss_d", "train/loss_g", "train/d_real", "train/d_fake", "train/grad_norm_g"}
 
 
-def scalar_tags(run_dir: Path) -> set[str]:
+def logged_tags(run_dir: Path, kind: str) -> set[str]:
+    """The ``kind`` tags ("scalars", "images") of every TensorBoard event file under ``run_dir``."""
     tags: set[str] = set()
     for events in run_dir.rglob("events.out.tfevents.*"):
         accumulator = EventAccumulator(str(events))
         accumulator.Reload()
-        tags |= set(accumulator.Tags()["scalars"])
+        tags |= set(accumulator.Tags()[kind])
     return tags
+
+
+def scalar_tags(run_dir: Path) -> set[str]:
+    return logged_tags(run_dir, "scalars")
 
 
 def image_tags(run_dir: Path) -> set[str]:
-    tags: set[str] = set()
-    for events in run_dir.rglob("events.out.tfevents.*"):
-        accumulator = EventAccumulator(str(events))
-        accumulator.Reload()
-        tags |= set(accumulator.Tags()["images"])
-    return tags
-
-
+    return logged_tags(run_dir, "images")
 
 
 @pytest.mark.parametrize("data", ["digits", "stacked_digits", "ring8", "grid25"])
 def test_short_run_per_data_set_logs_training_tags(tmp_path, data):
     # Sample images without metrics: the evaluation with an empty metric list.
-    cfg = compose_config([*tiny_overrides(data), "data.num_samples=2000" if data != "digits" else "seed=0",
+    cfg = compose_config([*tiny_overrides(data), "data.dataset_size=2000" if data != "digits" else "seed=0",
                           "evaluation.metrics=null"], tmp_path)
     train(cfg, tmp_path)
     assert TRAIN_TAGS <= scalar_tags(tmp_path)
@@ -98,9 +96,9 @@ BAD_INPUTS = [
     ([*MLP_DIGITS, "data.batch_size=0"], "data.batch_size must be positive"),
     ([*MLP_DIGITS, "data.batch_size=100000"], "larger than the training set"),
     ([*MLP_DIGITS, "data.passes_per_epoch=0"], "data.passes_per_epoch must be positive"),
-    ([*MLP_DIGITS, "data.passes_per_epoch=1", "data.steps_per_batch=30"],
-     "A loader batch holds data.steps_per_batch=30 batches of data.batch_size=64, 1920 samples: more than an epoch "
-     "of digits has (1617), so no step would run; choose data.steps_per_batch <= 25."),
+    ([*MLP_DIGITS, "data.passes_per_epoch=1", "data.steps_per_loader_batch=30"],
+     "A loader batch holds data.steps_per_loader_batch=30 batches of data.batch_size=64, 1920 samples: more than an epoch "
+     "of digits has (1617), so no step would run; choose data.steps_per_loader_batch <= 25."),
     ([*MLP_DIGITS, "model.optimizer_g.lr=0"], "model.optimizer_g.lr must be positive"),
     ([*MLP_DIGITS, "model.optimizer_d.lr=-1e-3"], "model.optimizer_d.lr must be positive"),
     ([*MLP_DIGITS, "net.discriminator.dropout=1.5"], "dropout must be in [0, 1)"),
@@ -147,7 +145,8 @@ def test_the_net_group_owns_the_network_settings_and_the_old_spelling_names_the_
     assert cfg.model.discriminator.dropout == 0.3 and cfg.model.generator.latent_dim == 32  # the model refers to net
     for override, fix in [("model.generator.latent_dim=32", "net.generator.latent_dim=32"),
                           ("+model.discriminator.minibatch.num_kernels=8", "+net.discriminator.minibatch.num_kernels=8"),
-                          ("evaluation.every_n_epochs=2", "trainer.check_val_every_n_epoch=2")]:
+                          ("evaluation.every_n_epochs=2", "trainer.check_val_every_n_epoch=2"),
+                          ("data.num_samples=100", "data.dataset_size=100"), ("data.steps_per_batch=1", "data.steps_per_loader_batch=1")]:
         with pytest.raises(ConfigError, match=f"write {re.escape(fix)}$"):
             compose_config([override], "unused")
     assert compose_config(["net=dcgan", "data.image_size=16"], "unused").model.generator.image_size == 16  # a choice
@@ -185,7 +184,7 @@ def test_config_mistakes_give_one_clear_line(tmp_path, overrides, message):
 def test_a_bug_in_a_variant_keeps_its_traceback(tmp_path):
     # Only gan_lab's own ConfigError is shortened: a ValueError from user code is a bug, shown in full.
     bad_loss = "loss.generator_loss={_target_: math.log, _partial_: true}"  # math.log(tensor) raises a TypeError
-    result = run_cli("gan_lab.cli.train", [*tiny_overrides("ring8"), *NO_METRICS, "data.num_samples=1000", bad_loss,
+    result = run_cli("gan_lab.cli.train", [*tiny_overrides("ring8"), *NO_METRICS, "data.dataset_size=1000", bad_loss,
                                        f"hydra.run.dir={tmp_path}"], tmp_path)
     assert result.returncode != 0 and "Traceback" in result.stderr
 

@@ -23,7 +23,7 @@ def test_ring_and_grid_centres():
 
 @pytest.mark.parametrize("centers,std", [(ring_centers(), 0.01), (grid_centers(), 0.05)])
 def test_mixture_samples_lie_near_their_modes(centers, std):
-    dm = GaussianMixtureDataModule(centers, std, num_samples=5000, batch_size=100)
+    dm = GaussianMixtureDataModule(centers, std, dataset_size=5000, batch_size=100)
     x, y = dm.load()
     assert x.shape == (5000, 2) and dm.num_classes == len(centers)
     offsets = x - torch.tensor(centers)[y]
@@ -49,7 +49,7 @@ def test_split_is_fixed_by_seed():
 
 
 def test_stacked_digits_labels_match_channels():
-    dm = StackedDigitsDataModule(num_samples=2000, data_seed=1)
+    dm = StackedDigitsDataModule(dataset_size=2000, data_seed=1)
     x, y = dm.load()
     assert x.shape == (2000, 3, 8, 8) and y.max() < 1000
     assert len(torch.unique(y)) > 800  # 2,000 draws over 1,000 classes hit most of them
@@ -61,7 +61,7 @@ def test_stacked_digits_labels_match_channels():
     for channel, place in zip(first, (100, 10, 1)):
         match = (images[:, 0] == channel).flatten(1).all(1).nonzero()[0, 0]
         assert labels[match] == (y[0] // place) % 10
-    assert torch.equal(x, StackedDigitsDataModule(num_samples=2000, data_seed=1).load()[0])
+    assert torch.equal(x, StackedDigitsDataModule(dataset_size=2000, data_seed=1).load()[0])
 
 
 def test_real_samples_without_replacement_are_distinct():

@@ -13,7 +13,7 @@ from studies.provenance import DirtyTreeError, head_commit
 
 STUDY = REPO_ROOT / "experiments" / "mode_collapse" / "run_study.py"
 #: One ring8 cell of tiny networks, a few steps, small metric samples.
-TINY = ["trainer.max_epochs=1", "data.num_samples=1000", "data.batch_size=100", *TINY_NETS["mlp"], *SMALL_METRICS]
+TINY = ["trainer.max_epochs=1", "data.dataset_size=1000", "data.batch_size=100", *TINY_NETS["mlp"], *SMALL_METRICS]
 CELL = ["--datasets", "ring8", "--losses", "non_saturating", "--models", "minibatch_gan", "--seeds-2d", "1"]
 
 
@@ -50,7 +50,7 @@ def test_study_records_reports_and_resumes(tmp_path):
         assert isinstance(record[key], float), key
     assert "fid" not in record  # not computed on raw 2D points (the report shows "-")
     assert (tmp_path / record["checkpoint"]).is_file()
-    assert "data.num_samples=1000" in record["overrides"] and "run_study.py" in record["command"]
+    assert "data.dataset_size=1000" in record["overrides"] and "run_study.py" in record["command"]
     provenance = record["provenance"]
     assert provenance["commit"] and provenance["cpu"] and provenance["libraries"]["torch"]
 

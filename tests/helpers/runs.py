@@ -17,7 +17,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 #: A few steps of tiny networks: what every end-to-end test trains.
 TINY_TRAINER = [
-    "data.steps_per_batch=1",  # one step per loader batch: a few steps even on a small data set
+    "data.steps_per_loader_batch=1",  # one step per loader batch: a few steps even on a small data set
     "trainer.max_epochs=1",
     "trainer.limit_train_batches=3",
     "trainer.limit_val_batches=1",

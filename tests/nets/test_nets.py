@@ -69,7 +69,7 @@ def test_generator_weight_average_is_what_samples_come_from(tmp_path):
 
     from gan_lab.cli.train import train
 
-    cfg = compose_config([*tiny_overrides("ring8"), *NO_METRICS, "data.num_samples=1000", "model.ema_decay=0.9"], tmp_path)
+    cfg = compose_config([*tiny_overrides("ring8"), *NO_METRICS, "data.dataset_size=1000", "model.ema_decay=0.9"], tmp_path)
     train(cfg, tmp_path)
     from gan_lab.cli.checkpoints import load_model
 
@@ -93,7 +93,7 @@ def test_learning_rate_schedule_is_stepped_every_epoch_for_both_players(tmp_path
 
     decay = ("model.lr_scheduler={_target_:torch.optim.lr_scheduler.LinearLR,_partial_:true,"
              "start_factor:1.0,end_factor:0.0,total_iters:4}")
-    cfg = compose_config([*tiny_overrides("ring8"), *NO_METRICS, "data.num_samples=1000", "trainer.max_epochs=2",
+    cfg = compose_config([*tiny_overrides("ring8"), *NO_METRICS, "data.dataset_size=1000", "trainer.max_epochs=2",
                           decay, "model.optimizer_g.lr=1e-3", "model.optimizer_d.lr=2e-3"], tmp_path)
     train(cfg, tmp_path)
     checkpoint = read_checkpoint(tmp_path / "checkpoints" / "last.ckpt")

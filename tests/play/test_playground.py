@@ -75,7 +75,7 @@ def test_the_command_line_replays_the_game_bit_for_bit(pg, tmp_path):
     pg.step(40)
     assert pg.replayable
     overrides = pg.to_overrides()
-    assert "trainer.max_steps=80" in overrides and "data.steps_per_batch=1" in overrides
+    assert "trainer.max_steps=80" in overrides and "data.steps_per_loader_batch=1" in overrides
     assert overrides.index("model.optimizer_g.lr=0.002") > overrides.index("~model.optimizer_g")
     run_dir = tmp_path / "cli"
     train(compose_config([*overrides, "evaluation=none", "callbacks.progress_bar=null"], run_dir), run_dir)

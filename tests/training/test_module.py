@@ -24,10 +24,10 @@ class Recorder(pl.Callback):
         self.steps.append(pl_module.steps_done)
 
 
-def trained(tmp_path, steps_per_batch: int) -> tuple[GANModule, list[int]]:
-    cfg = compose_config([*tiny_overrides("grid25"), *NO_METRICS, "data.num_samples=512", "data.batch_size=32",
+def trained(tmp_path, steps_per_loader_batch: int) -> tuple[GANModule, list[int]]:
+    cfg = compose_config([*tiny_overrides("grid25"), *NO_METRICS, "data.dataset_size=512", "data.batch_size=32",
                           "trainer.limit_train_batches=null", "trainer.max_epochs=2", "net.generator.hidden_dims=[16]",
-                          f"data.steps_per_batch={steps_per_batch}"], tmp_path)
+                          f"data.steps_per_loader_batch={steps_per_loader_batch}"], tmp_path)
     pl.seed_everything(0, verbose=False)
     model, datamodule = instantiate(cfg.model), instantiate(cfg.data)
     recorder = Recorder()
@@ -45,8 +45,8 @@ def test_the_step_counter_counts_gan_steps(tmp_path):
 
 
 @pytest.mark.parametrize("steps", [1, 4])
-def test_steps_per_batch_changes_nothing_but_the_loader(tmp_path, steps):
-    cfg = compose_config([*tiny_overrides("grid25"), *NO_METRICS, f"data.steps_per_batch={steps}"], tmp_path)
+def test_steps_per_loader_batch_change_nothing_but_the_loader(tmp_path, steps):
+    cfg = compose_config([*tiny_overrides("grid25"), *NO_METRICS, f"data.steps_per_loader_batch={steps}"], tmp_path)
     datamodule = instantiate(cfg.data)
     datamodule.setup("fit")
     x, y = next(iter(datamodule.train_dataloader()))
@@ -59,8 +59,8 @@ def test_same_weights_after_the_same_steps(tmp_path):
     """4 steps per loader batch give bit-identical weights to 1 step per batch after 12 steps."""
     weights = []
     for steps in (1, 4):
-        cfg = compose_config([*tiny_overrides("grid25"), *NO_METRICS, "data.num_samples=2000", "data.batch_size=32",
-                              f"data.steps_per_batch={steps}"], tmp_path / str(steps))
+        cfg = compose_config([*tiny_overrides("grid25"), *NO_METRICS, "data.dataset_size=2000", "data.batch_size=32",
+                              f"data.steps_per_loader_batch={steps}"], tmp_path / str(steps))
         pl.seed_everything(0, verbose=False)
         model, datamodule = instantiate(cfg.model), instantiate(cfg.data)
         trainer = bare_trainer(max_steps=2 * 12)

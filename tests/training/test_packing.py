@@ -22,7 +22,7 @@ from gan_lab.training.packing import check_pack, pack_samples, packed_shape
 from gan_lab.cli.train import train, user_message
 
 #: PacGAN's preset, shrunk: a few steps of its own networks on a small data set.
-TINY_PACGAN = ["data.num_samples=4000", "trainer.max_epochs=1", "trainer.limit_train_batches=3",
+TINY_PACGAN = ["data.dataset_size=4000", "trainer.max_epochs=1", "trainer.limit_train_batches=3",
                "trainer.limit_val_batches=1", "callbacks.progress_bar=null"]
 
 
@@ -159,7 +159,7 @@ def test_simultaneous_updates_take_both_gradients_before_either_player_moves(tmp
     sgd = functools.partial(torch.optim.SGD, lr=0.1)
     module = GANModule(g, d, GANLoss(bce_discriminator_loss, non_saturating_generator_loss), sgd, sgd,
                        updates="simultaneous")
-    data = GaussianMixtureDataModule(grid_centers(), std=0.05, num_samples=40, batch_size=32, val_fraction=0.2)
+    data = GaussianMixtureDataModule(grid_centers(), std=0.05, dataset_size=40, batch_size=32, val_fraction=0.2)
     z = torch.randn(32, 2)
     module.sample_latent = lambda n, generator=None: z[:n]
     g0, d0 = copy.deepcopy(g), copy.deepcopy(d)

@@ -70,7 +70,7 @@ def test_r1_penalty_is_half_gamma_times_the_squared_gradient_norm_on_real_data()
 
 @pytest.mark.parametrize("preset", ["loss=least_squares", "loss=hinge", "experiment=wgan_gp", "loss=relativistic_average"])
 def test_shipped_variants_train(tmp_path, preset):
-    cfg = compose_config([*tiny_overrides("grid25"), *NO_METRICS, preset, "data.num_samples=3000"], tmp_path)
+    cfg = compose_config([*tiny_overrides("grid25"), *NO_METRICS, preset, "data.dataset_size=3000"], tmp_path)
     if preset == "experiment=wgan_gp":  # the loss and the paper's schedule
         assert cfg.loss.penalty.weight == 10.0
         assert cfg.model.d_steps_per_g_step == 5 and cfg.model.optimizer_d.betas == [0.0, 0.9]

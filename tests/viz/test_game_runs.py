@@ -16,7 +16,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from gan_lab.cli.evaluate import evaluate
 from gan_lab.cli.train import train
 
-RING8 = [*tiny_overrides("ring8"), *SMALL_METRICS, "data.num_samples=1000"]
+RING8 = [*tiny_overrides("ring8"), *SMALL_METRICS, "data.dataset_size=1000"]
 
 
 def events(run_dir) -> EventAccumulator:

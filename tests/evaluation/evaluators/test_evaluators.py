@@ -180,7 +180,7 @@ def test_evaluator_stays_frozen(digits_evaluator, digits):
 def test_stacked_evaluator_uses_the_shipped_weights(digits_evaluator, digits):
     from gan_lab.data import StackedDigitsDataModule
 
-    stacked = evaluator_for(StackedDigitsDataModule(num_samples=100), "auto")
+    stacked = evaluator_for(StackedDigitsDataModule(dataset_size=100), "auto")
     assert isinstance(stacked, StackedClassifierEvaluator)
     assert stacked.sha256 == stacked.per_channel.sha256 == DIGITS_CLASSIFIER_SHA256
     assert stacked.per_channel.weights_path == DIGITS_CLASSIFIER_FILE
@@ -296,15 +296,15 @@ def test_inception_offline_error_is_clear(monkeypatch, tmp_path):
 def test_evaluator_for_gan_lab_data_modules(digits_evaluator):
     from gan_lab.data import DigitsDataModule, GaussianMixtureDataModule, StackedDigitsDataModule
 
-    ring = evaluator_for(GaussianMixtureDataModule(RING, 0.01, num_samples=100), "auto")
+    ring = evaluator_for(GaussianMixtureDataModule(RING, 0.01, dataset_size=100), "auto")
     assert isinstance(ring, MixtureEvaluator) and ring.num_classes == 8 and ring.sha256 is None
     with pytest.raises(ValueError, match="no weights"):
-        evaluator_for(GaussianMixtureDataModule(RING, 0.01, num_samples=100), "auto", weights_path="x.pt")
+        evaluator_for(GaussianMixtureDataModule(RING, 0.01, dataset_size=100), "auto", weights_path="x.pt")
     for kind in ("auto", "classifier"):
         digits = evaluator_for(DigitsDataModule(), kind, batch_size=64)
         assert isinstance(digits, ClassifierEvaluator) and digits.sha256 == DIGITS_CLASSIFIER_SHA256
         assert digits.batch_size == 64 and digits.accuracy == digits_evaluator.accuracy
-    stacked = evaluator_for(StackedDigitsDataModule(num_samples=100), "classifier")
+    stacked = evaluator_for(StackedDigitsDataModule(dataset_size=100), "classifier")
     assert isinstance(stacked, StackedClassifierEvaluator) and stacked.num_classes == 1000
     # the digits file, given explicitly, is the same evaluator
     explicit = evaluator_for(DigitsDataModule(), "classifier", weights_path=DIGITS_CLASSIFIER_FILE)
@@ -328,7 +328,7 @@ def test_evaluator_for_never_trains(monkeypatch, tmp_path):
     monkeypatch.setattr(weights_file, "train_classifier", refuse)
     monkeypatch.setattr(weights_file, "train_classifier_file", refuse)
     assert evaluator_for(DigitsDataModule(), "auto").sha256 == DIGITS_CLASSIFIER_SHA256
-    assert evaluator_for(StackedDigitsDataModule(num_samples=10), "classifier").sha256 == DIGITS_CLASSIFIER_SHA256
+    assert evaluator_for(StackedDigitsDataModule(dataset_size=10), "classifier").sha256 == DIGITS_CLASSIFIER_SHA256
     for name, size in (("mnist", None), ("fashion_mnist", 32), ("cifar10", None)):
         datamodule = TorchvisionDataModule(name, root=tmp_path / "data", image_size=size)  # no files needed
         with pytest.raises(MissingClassifierWeights) as info:
