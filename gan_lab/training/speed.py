@@ -1,11 +1,11 @@
 """The two speed devices of ``GANModule``'s step, kept here so that the step itself reads as the algorithm.
 
-A small GAN's step takes about a millisecond on a CPU, so the framework's bookkeeping around it is a large share of
-the time.  Two devices remove the largest parts; the training-overhead benchmark (``experiments/benchmarks/README.md``,
-"Training overhead") measures gan_lab's steps against a plain PyTorch loop doing the same work, and is why both stay.
+A small GAN's step is short on a CPU, so the framework's bookkeeping around it is a large share of its time.  Two
+devices remove the largest parts; the training-overhead benchmark (``experiments/benchmarks/README.md``, "Training
+overhead") measures gan_lab's steps against a plain PyTorch loop doing the same work, and is why both stay.
 
 * :class:`PlainAttributes`: ``nn.Module.__setattr__`` checks every assignment against the module's parameters,
-  buffers and submodules before storing it.  Lightning sets ``_current_fx_name`` around each hook it calls (dozens of
+  buffers and submodules before storing it.  Lightning sets ``_current_fx_name`` around each hook it calls (many
   times a GAN step), and the step updates its counter and its scalars; those names skip the checks.
 * :func:`log_step_scalars`: the step's scalars go to the loggers directly (``logger.log_metrics``) rather than through
   ``LightningModule.log``, which walks Lightning's result collection at every call.  Per-step values need none of

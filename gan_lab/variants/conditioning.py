@@ -5,8 +5,8 @@ shipped networks are unconditional, so :class:`ConditionedGenerator` turns one
 into a conditional one the simplest way (Mirza & Osindero 2014): encode the
 condition (a learned label embedding, or a code as it is), concatenate it with
 the noise, and feed the result to the network built with a wider input.  The
-model configs ask Hydra for the network as a factory (``generator:
-{_partial_: true}``), so the variant can widen it without a second config.
+model configs ask Hydra for the net group's network as a factory
+(``generator: "${network:generator,{_partial_: true}}"``), so the variant can widen it without a second config.
 
 :class:`LabelConditionalGAN` is the base of cGAN (:mod:`gan_lab.variants.cgan`)
 and ACGAN (:mod:`gan_lab.variants.acgan`): fakes are asked for classes drawn
@@ -56,7 +56,7 @@ def conditioned_generator(generator: NetworkOrFactory, width: int, encode: nn.Mo
     latent_dim = getattr(generator, "keywords", {}).get("latent_dim")
     if latent_dim is None:
         raise ConfigError("A conditional variant builds its generator from a factory with a latent_dim "
-                          "(model.generator._partial_: true, as configs/model/cgan.yaml sets).")
+                          "(generator: \"${network:generator,{_partial_: true}}\", as configs/model/cgan.yaml sets).")
     return ConditionedGenerator(generator(latent_dim=int(latent_dim) + width), int(latent_dim), encode)
 
 
