@@ -24,12 +24,6 @@ from gan_lab.cli.config_paths import CONFIG_DIR
 from gan_lab.cli.resolvers import register_resolvers
 from gan_lab.errors import ConfigError
 
-#: Settings that moved, by the prefix of their old spelling: an override that uses one fails with the new spelling.
-MOVED_SETTINGS = {
-    "model.generator.": "net.generator.",
-    "model.discriminator.": "net.discriminator.",
-    "evaluation.every_n_epochs": "trainer.check_val_every_n_epoch",
-}
 #: Settings renamed so that one word means one thing (a loader batch is not a GAN step's batch; the data set's
 #: size is not the evaluation's sample): old checkpoints' configs are read with the new names too.
 RENAMED_SETTINGS = {
@@ -38,7 +32,14 @@ RENAMED_SETTINGS = {
     "evaluation.num_points": "evaluation.scatter_points",
     "evaluation.num_images": "evaluation.grid_images",
 }
-MOVED_SETTINGS.update(RENAMED_SETTINGS)
+#: Every setting that moved or was renamed, by its old spelling (a prefix where it ends with "."): an override
+#: that uses one fails with the new spelling.
+MOVED_SETTINGS = {
+    "model.generator.": "net.generator.",
+    "model.discriminator.": "net.discriminator.",
+    "evaluation.every_n_epochs": "trainer.check_val_every_n_epoch",
+    **RENAMED_SETTINGS,
+}
 _OVERRIDE = re.compile(r"^(?P<prefix>[+~]*)(?P<key>[^=]*)(?P<rest>=.*)?$")
 
 

@@ -107,6 +107,9 @@ class KIDAgainstReal:
         if self.full:
             self.real_indicator = _indicator(self.real_index, len(real)).to(real)  # (S, N_real)
             self.real_sums = _off_diagonal_block_sums(polynomial_kernel(real, real), self.real_indicator)  # (S,)
+        else:  # one subset at a time: (m, m) kernels, never an (N, N) one
+            self.real_sums = torch.stack([_off_diagonal_sum(polynomial_kernel(real[r], real[r]))
+                                          for r in self.real_index.to(real.device)])  # (S,)
 
     def __call__(self, fake_features) -> tuple[float, float]:
         """Mean and std (ddof = 0) over the subsets of the unbiased MMD^2 between the real set and ``fake_features``."""
@@ -122,18 +125,13 @@ class KIDAgainstReal:
             fake_indicator = _indicator(self.fake_index, len(fake)).to(fake)  # (S, N_fake)
             fake_sums = _off_diagonal_block_sums(polynomial_kernel(fake, fake), fake_indicator)
             cross = ((self.real_indicator @ polynomial_kernel(self.real, fake)) * fake_indicator).sum(dim=1)  # (S,)
-            scores = unbiased_mmd2(self.real_sums, fake_sums, cross, m)
-        else:  # one subset at a time: three (m, m) kernels each, never an (N, N) one
-            scores = torch.stack([self._subset_score(self.real[r.to(self.real.device)], fake[f.to(fake.device)])
-                                  for r, f in zip(self.real_index, self.fake_index)])
+        else:  # one subset at a time: two (m, m) kernels each, the real side's sums already made
+            fake_sums, cross = fake.new_empty(len(self.fake_index)), fake.new_empty(len(self.fake_index))  # (S,) each
+            for s, (r, f) in enumerate(zip(self.real_index.to(fake.device), self.fake_index.to(fake.device))):
+                fake_sums[s] = _off_diagonal_sum(polynomial_kernel(fake[f], fake[f]))
+                cross[s] = polynomial_kernel(self.real[r], fake[f]).sum()
+        scores = unbiased_mmd2(self.real_sums, fake_sums, cross, m)
         return float(scores.mean()), float(scores.std(unbiased=False))
-
-    def _subset_score(self, real: Tensor, fake: Tensor) -> Tensor:
-        """The unbiased MMD^2 of one real and one generated subset of m samples each."""
-        everyone = torch.ones(1, len(real), dtype=real.dtype, device=real.device)  # (1, m): the subset is all of it
-        real_sums = _off_diagonal_block_sums(polynomial_kernel(real, real), everyone)
-        fake_sums = _off_diagonal_block_sums(polynomial_kernel(fake, fake), everyone)
-        return unbiased_mmd2(real_sums, fake_sums, polynomial_kernel(real, fake).sum()[None], len(real))[0]
 
 
 def kernel_inception_distance(
@@ -158,6 +156,11 @@ def _indicator(index: Tensor, size: int) -> Tensor:
     rows = torch.zeros(len(index), size, dtype=torch.float64)
     rows.scatter_(1, index, 1.0)
     return rows
+
+
+def _off_diagonal_sum(kernel: Tensor) -> Tensor:
+    """The sum of ``kernel[i, j]`` over i != j of a square kernel matrix: a scalar tensor."""
+    return kernel.sum() - kernel.diagonal().sum()
 
 
 def _off_diagonal_block_sums(kernel: Tensor, indicator: Tensor) -> Tensor:

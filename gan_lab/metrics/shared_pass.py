@@ -17,8 +17,8 @@ running counts and sums from each block:
 2. real rows against all generated features: precision, recall, density,
    coverage, and KID's real-generated subset sums.
 
-The real side (real radii, KID's subsets and real-real sums) is computed once,
-when a metric is registered.
+The real side is computed once: the real radii when a metric is registered, KID's subsets and real-real
+sums by its :class:`~gan_lab.metrics.kid.KIDAgainstReal`.
 
 Same numbers as the metrics computed alone.  Each block's dot products and
 squared distances are formed with the same operations, in the same
@@ -100,8 +100,7 @@ class SharedFeaturePass:
             raise ValueError("the KID estimator was set up on other real features than this pass.")
         self._kid = estimator
         indicator = _indicator(estimator.real_index, len(self.real)).to(self.real)  # (S, N)
-        sums = estimator.real_sums if estimator.full else self._off_diagonal_sums(self.real, indicator)
-        self._kid_real_sums, self._kid_real_indicator = sums, indicator
+        self._kid_real_sums, self._kid_real_indicator = estimator.real_sums, indicator
         return ("kid", 0)
 
     def without_kid(self) -> "SharedFeaturePass":
@@ -194,15 +193,6 @@ class SharedFeaturePass:
         block = self.chunk_size or max(1, BLOCK_BYTES // (8 * max(len(columns), 1)))
         for start in range(0, len(rows), block):
             yield start, rows[start : start + block] @ columns.T
-
-    def _off_diagonal_sums(self, features: Tensor, indicator: Tensor) -> Tensor:
-        """Per subset s, the sum of k(x_i, x_j) over i != j both in s, by row blocks: ``(S,)``."""
-        sums = features.new_zeros(len(indicator))
-        indicator_t = indicator.T.contiguous()  # (N, S)
-        for start, gram in self._gram_blocks(features, features):
-            kernel, own = _kernel_(gram, features.shape[1]), indicator_t[start : start + len(gram)]
-            sums += ((kernel @ indicator_t) * own).sum(dim=0) - (kernel.diagonal(offset=start)[:, None] * own).sum(0)
-        return sums
 
 
 def _kernel_(gram: Tensor, dim: int) -> Tensor:

@@ -149,7 +149,7 @@ def test_full_kernel_route_equals_the_per_subset_route(monkeypatch):
 
     x, y = gaussian(600, 8, seed=1), gaussian(500, 8, seed=2, shift=0.2)
     full = kernel_inception_distance(x, y, num_subsets=7, subset_size=300, seed=3)
-    monkeypatch.setattr(kid, "FULL_KERNEL_LIMIT", 0)  # every subset's kernels on their own, through poly_mmd
+    monkeypatch.setattr(kid, "FULL_KERNEL_LIMIT", 0)  # every subset's kernels on their own
     per_subset = kernel_inception_distance(x, y, num_subsets=7, subset_size=300, seed=3)
     assert full == pytest.approx(per_subset, rel=1e-12, abs=1e-15)
 

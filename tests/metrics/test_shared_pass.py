@@ -57,13 +57,13 @@ def test_chunk_size_changes_kid_only_to_rounding():
         assert_same(alone, alone_and_shared(real, fake, 3, 5, chunk_size=chunk_size)[1])
 
 
-def test_kid_above_the_whole_kernel_limit_computes_the_real_sums_itself(monkeypatch):
+def test_kid_above_the_whole_kernel_limit_takes_the_estimators_per_subset_real_sums(monkeypatch):
     from gan_lab.metrics import kid
 
     rng = np.random.default_rng(4)
     real, fake = rng.standard_normal((80, 5)), rng.standard_normal((70, 5)) + 0.2
     expected = kernel_inception_distance(real, fake, 6, 50, seed=2)
-    monkeypatch.setattr(kid, "FULL_KERNEL_LIMIT", 0)  # the estimator keeps no real sums: the pass makes them
+    monkeypatch.setattr(kid, "FULL_KERNEL_LIMIT", 0)  # the estimator's real sums come from (m, m) kernels
     shared = SharedFeaturePass(real)
     key = shared.add_kid(KIDAgainstReal(real, len(fake), 6, 50, seed=2))
     assert shared(fake)[key] == pytest.approx(expected, rel=1e-12)
